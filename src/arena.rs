@@ -1,0 +1,916 @@
+//! `MemoryArena`: a bump arena that bumps upward, zeroes what it handed out, and can be capped.
+
+mod builder;
+pub(crate) mod bumping;
+mod chunk;
+
+pub use builder::{ArenaBuilder, DEFAULT_MAX_CHUNK_SIZE, FIRST_CHUNK_SIZE};
+
+use crate::alloc::{
+    AllocError, Allocator, Layout, MAX_SYSTEM_ALIGN, block, dangling_for, handle_alloc_error,
+};
+use crate::zero::zero_bytes;
+use bumping::bump_up;
+use chunk::{ChunkFooter, chunk_layout};
+use core::cell::Cell;
+use core::fmt;
+use core::ptr::NonNull;
+
+/// A bump arena: allocation is a pointer bump, and everything is freed at once.
+///
+/// - **Fast**: an allocation is an alignment mask, a compare and a pointer store. Growing or
+///   shrinking the newest allocation happens in place (the arena bumps upward), so a `Vec` that
+///   grows last never copies.
+/// - **Secure by default**: every byte handed out is overwritten with zeros on [`reset`], when a
+///   [`scope`] ends, when the newest allocation is given back, and on drop
+///   ([`ArenaBuilder::zero_on_free`] turns this off).
+/// - **Bounded**: [`set_allocation_limit`] caps the chunk memory it may hold; past it, `try_*`
+///   and the [`Allocator`] methods return `Err` and nothing else changes.
+///
+/// **The arena never runs `Drop` for the values in it.** Memory is reclaimed, destructors are not:
+/// a `String` or `Vec<T, Global>` allocated *in* the arena leaks its own heap buffer. Put values
+/// that own global memory in collections that allocate *through* the arena
+/// (`allocator_api2::vec::Vec<T, &MemoryArena>`) instead.
+///
+/// `MemoryArena` is `Send` but not `Sync`: one thread allocates at a time.
+///
+/// # Examples
+///
+/// ```
+/// use memory_manager::MemoryArena;
+/// use memory_manager::allocator_api2::vec::Vec;
+///
+/// let mut arena = MemoryArena::new();
+/// let answer = arena.alloc(42u64);
+/// *answer += 1;
+/// let name = arena.alloc_str("node");
+/// let mut children: Vec<u32, &MemoryArena> = Vec::new_in(&arena);
+/// children.extend([1, 2, 3]);
+/// assert_eq!((*answer, &*name, children.len()), (43, "node", 3));
+/// drop(children);
+///
+/// arena.reset(); // everything above is gone, and its bytes are zero
+/// assert_eq!(arena.allocated_bytes(), 0);
+/// ```
+///
+/// [`reset`]: MemoryArena::reset
+/// [`scope`]: MemoryArena::scope
+/// [`set_allocation_limit`]: MemoryArena::set_allocation_limit
+pub struct MemoryArena {
+    /// The next free byte of the current chunk.
+    cursor: Cell<NonNull<u8>>,
+    /// The end of the current chunk's data area (its footer); `cursor <= end`.
+    end: Cell<NonNull<u8>>,
+    /// The current chunk, which links to the older ones.
+    current: Cell<Option<NonNull<ChunkFooter>>>,
+    /// Chunks kept by [`MemoryArena::reset_keep_chunks`], zeroed and waiting to be reused.
+    spare: Cell<Option<NonNull<ChunkFooter>>>,
+    /// Bytes handed out since the last reset, net of bytes given back to the cursor.
+    allocated: Cell<usize>,
+    /// Bytes held in chunks, spare ones included.
+    capacity: Cell<usize>,
+    chunk_count: Cell<usize>,
+    /// The size of the next regular chunk (footer included).
+    next_chunk_size: Cell<usize>,
+    limit: Cell<Option<usize>>,
+    zero_on_free: bool,
+    max_chunk_size: usize,
+}
+
+// SAFETY: the arena owns its chunks outright and keeps no thread-bound state; the values stored
+// in it are never dropped or read by the arena, and every reference to them borrows the arena, so
+// none can be alive when the arena moves to another thread. `Cell` keeps it `!Sync`.
+unsafe impl Send for MemoryArena {}
+
+/// A point the arena can be rewound to (see [`MemoryArena::scope`]).
+#[derive(Clone, Copy)]
+struct Checkpoint {
+    chunk: Option<NonNull<ChunkFooter>>,
+    cursor: NonNull<u8>,
+    allocated: usize,
+}
+
+impl Default for MemoryArena {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryArena {
+    /// An empty arena with the default settings. Allocates nothing until first used.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::new();
+    /// assert_eq!(arena.capacity_bytes(), 0);
+    /// ```
+    pub fn new() -> Self {
+        Self::from_builder(ArenaBuilder::default())
+    }
+
+    /// An arena with one chunk that holds at least `bytes` bytes, allocated now.
+    ///
+    /// # Panics
+    ///
+    /// Calls [`handle_alloc_error`] if the chunk cannot be allocated.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::with_capacity(1 << 16);
+    /// assert!(arena.capacity_bytes() >= 1 << 16);
+    /// assert_eq!(arena.chunk_count(), 1);
+    /// ```
+    pub fn with_capacity(bytes: usize) -> Self {
+        Self::builder().capacity(bytes).build()
+    }
+
+    /// A builder for every setting: capacity, zeroing, limit, chunk sizes.
+    pub fn builder() -> ArenaBuilder {
+        ArenaBuilder::default()
+    }
+
+    pub(crate) fn from_builder(builder: ArenaBuilder) -> Self {
+        Self {
+            cursor: Cell::new(NonNull::dangling()),
+            end: Cell::new(NonNull::dangling()),
+            current: Cell::new(None),
+            spare: Cell::new(None),
+            allocated: Cell::new(0),
+            capacity: Cell::new(0),
+            chunk_count: Cell::new(0),
+            next_chunk_size: Cell::new(builder.first_chunk_size.min(builder.max_chunk_size)),
+            limit: Cell::new(builder.allocation_limit),
+            zero_on_free: builder.zero_on_free,
+            max_chunk_size: builder.max_chunk_size,
+        }
+    }
+
+    // ----- allocation -------------------------------------------------------------------------
+
+    /// Moves `value` into the arena and returns a mutable reference to it.
+    ///
+    /// # Panics
+    ///
+    /// Calls [`handle_alloc_error`] when memory cannot be had (see [`try_alloc`](Self::try_alloc)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::new();
+    /// let point = arena.alloc((1.0f32, 2.0f32));
+    /// point.0 += 1.0;
+    /// assert_eq!(*point, (2.0, 2.0));
+    /// ```
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn alloc<T>(&self, value: T) -> &mut T {
+        self.alloc_with(|| value)
+    }
+
+    /// Moves `value` into the arena, or returns `Err` (dropping nothing: the value comes back
+    /// inside no error, it is simply dropped) when the limit or the system refuses memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::builder().allocation_limit(0).build();
+    /// assert!(arena.try_alloc(7u8).is_err());
+    /// ```
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn try_alloc<T>(&self, value: T) -> Result<&mut T, AllocError> {
+        let ptr = self.try_alloc_layout(Layout::new::<T>())?.cast::<T>();
+        // SAFETY: `ptr` is a fresh allocation, aligned and sized for `T`, used by no one else;
+        // the reference borrows the arena, which cannot be reset while it lives.
+        unsafe {
+            ptr.write(value);
+            Ok(&mut *ptr.as_ptr())
+        }
+    }
+
+    /// Allocates space for a `T`, then calls `f` and writes its result there, so large values
+    /// can be built in place.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::new();
+    /// let table = arena.alloc_with(|| [0u64; 512]);
+    /// assert_eq!(table.len(), 512);
+    /// ```
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn alloc_with<T>(&self, f: impl FnOnce() -> T) -> &mut T {
+        let ptr = self.alloc_layout(Layout::new::<T>()).cast::<T>();
+        // SAFETY: as in `try_alloc`; if `f` panics, the space is simply never used.
+        unsafe {
+            ptr.write(f());
+            &mut *ptr.as_ptr()
+        }
+    }
+
+    /// Copies a slice into the arena.
+    ///
+    /// # Panics
+    ///
+    /// Calls [`handle_alloc_error`] when memory cannot be had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::new();
+    /// let copy = arena.alloc_slice_copy(&[1u16, 2, 3]);
+    /// copy[0] = 9;
+    /// assert_eq!(copy, &[9, 2, 3]);
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> &mut [T] {
+        // `src` exists, so its layout is valid and this cannot fail to compute.
+        let layout = Layout::for_value(src);
+        self.try_alloc_slice_copy(src)
+            .unwrap_or_else(|_| handle_alloc_error(layout))
+    }
+
+    /// Copies a slice into the arena, or returns `Err` when memory cannot be had.
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn try_alloc_slice_copy<T: Copy>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
+        let ptr = self.try_alloc_layout(Layout::for_value(src))?.cast::<T>();
+        // SAFETY: `ptr` is fresh, aligned and large enough for `src.len()` values of `T`, and
+        // cannot overlap `src`, which was allocated before it.
+        unsafe {
+            ptr.as_ptr()
+                .copy_from_nonoverlapping(src.as_ptr(), src.len());
+            Ok(core::slice::from_raw_parts_mut(ptr.as_ptr(), src.len()))
+        }
+    }
+
+    /// Allocates `len` copies of `value`.
+    ///
+    /// # Panics
+    ///
+    /// Panics with "capacity overflow" when `len` values of `T` exceed `isize::MAX` bytes, and
+    /// calls [`handle_alloc_error`] when memory cannot be had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::new();
+    /// assert_eq!(arena.alloc_slice_fill_copy(3, 7u8), &[7, 7, 7]);
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn alloc_slice_fill_copy<T: Copy>(&self, len: usize, value: T) -> &mut [T] {
+        let layout = Layout::array::<T>(len).expect("capacity overflow");
+        self.try_alloc_slice_fill_copy(len, value)
+            .unwrap_or_else(|_| handle_alloc_error(layout))
+    }
+
+    /// Allocates `len` copies of `value`, or returns `Err` when the size overflows or memory
+    /// cannot be had.
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn try_alloc_slice_fill_copy<T: Copy>(
+        &self,
+        len: usize,
+        value: T,
+    ) -> Result<&mut [T], AllocError> {
+        self.try_alloc_slice_fill_with(len, |_| value)
+    }
+
+    /// Allocates a slice of `len` values, the `i`-th being `f(i)`.
+    ///
+    /// # Panics
+    ///
+    /// As [`alloc_slice_fill_copy`](Self::alloc_slice_fill_copy). If `f` panics, the values
+    /// already written are leaked (the arena never drops values).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::new();
+    /// assert_eq!(arena.alloc_slice_fill_with(4, |i| i * i), &[0, 1, 4, 9]);
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn alloc_slice_fill_with<T>(&self, len: usize, f: impl FnMut(usize) -> T) -> &mut [T] {
+        let layout = Layout::array::<T>(len).expect("capacity overflow");
+        self.try_alloc_slice_fill_with(len, f)
+            .unwrap_or_else(|_| handle_alloc_error(layout))
+    }
+
+    /// The fallible form of [`alloc_slice_fill_with`](Self::alloc_slice_fill_with).
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn try_alloc_slice_fill_with<T>(
+        &self,
+        len: usize,
+        mut f: impl FnMut(usize) -> T,
+    ) -> Result<&mut [T], AllocError> {
+        let layout = Layout::array::<T>(len).map_err(|_| AllocError)?;
+        let ptr = self.try_alloc_layout(layout)?.cast::<T>();
+        for i in 0..len {
+            // SAFETY: `i < len`, inside the fresh allocation sized for `len` values.
+            unsafe { ptr.add(i).write(f(i)) };
+        }
+        // SAFETY: all `len` values are initialised above.
+        Ok(unsafe { core::slice::from_raw_parts_mut(ptr.as_ptr(), len) })
+    }
+
+    /// Copies a string into the arena.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::new();
+    /// let s = arena.alloc_str("héllo");
+    /// s.make_ascii_uppercase();
+    /// assert_eq!(s, "HéLLO");
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn alloc_str(&self, s: &str) -> &mut str {
+        let bytes = self.alloc_slice_copy(s.as_bytes());
+        // SAFETY: the bytes were copied from a `str`, so they are valid UTF-8.
+        unsafe { core::str::from_utf8_unchecked_mut(bytes) }
+    }
+
+    /// Copies a string into the arena, or returns `Err` when memory cannot be had.
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn try_alloc_str(&self, s: &str) -> Result<&mut str, AllocError> {
+        let bytes = self.try_alloc_slice_copy(s.as_bytes())?;
+        // SAFETY: the bytes were copied from a `str`, so they are valid UTF-8.
+        Ok(unsafe { core::str::from_utf8_unchecked_mut(bytes) })
+    }
+
+    /// Allocates uninitialised memory for `layout`.
+    ///
+    /// # Panics
+    ///
+    /// Calls [`handle_alloc_error`] when memory cannot be had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::alloc::Layout;
+    /// let arena = memory_manager::MemoryArena::new();
+    /// let ptr = arena.alloc_layout(Layout::from_size_align(100, 64).unwrap());
+    /// assert_eq!(ptr.as_ptr() as usize % 64, 0);
+    /// ```
+    #[inline(always)]
+    pub fn alloc_layout(&self, layout: Layout) -> NonNull<u8> {
+        self.try_alloc_layout(layout)
+            .unwrap_or_else(|_| handle_alloc_error(layout))
+    }
+
+    /// Allocates uninitialised memory for `layout`, or returns `Err` when the allocation limit
+    /// or the system refuses it. Zero-sized layouts get an aligned dangling pointer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::alloc::Layout;
+    /// let arena = memory_manager::MemoryArena::new();
+    /// let huge = Layout::from_size_align(isize::MAX as usize - 4095, 4096).unwrap();
+    /// assert!(arena.try_alloc_layout(huge).is_err());
+    /// assert_eq!(arena.capacity_bytes(), 0); // nothing changed
+    /// ```
+    #[inline(always)]
+    pub fn try_alloc_layout(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+        let size = layout.size();
+        if size == 0 {
+            return Ok(dangling_for(layout));
+        }
+        let cursor = self.cursor.get();
+        match bump_up(
+            cursor.addr().get(),
+            self.end.get().addr().get(),
+            size,
+            layout.align(),
+        ) {
+            Some(start) => {
+                // SAFETY: `bump_up` placed `start..start + size` between the cursor and the end
+                // of the current chunk, so both offsets stay inside the chunk's allocation.
+                let (ptr, new_cursor) = unsafe {
+                    let ptr = cursor.add(start - cursor.addr().get());
+                    (ptr, ptr.add(size))
+                };
+                self.cursor.set(new_cursor);
+                self.allocated.set(self.allocated.get() + size);
+                Ok(ptr)
+            }
+            None => self.alloc_slow(layout),
+        }
+    }
+
+    /// The slow path: the current chunk is full (or there is none). Take a spare chunk that
+    /// fits, or allocate a new one, then bump in it.
+    #[cold]
+    #[inline(never)]
+    fn alloc_slow(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+        let chunk = match self.take_spare(layout) {
+            Some(chunk) => chunk,
+            None => self.new_chunk(layout.size(), layout.align(), false)?,
+        };
+        self.install(chunk);
+        let cursor = self.cursor.get();
+        let start = bump_up(
+            cursor.addr().get(),
+            self.end.get().addr().get(),
+            layout.size(),
+            layout.align(),
+        )
+        .expect("a fresh chunk is sized and aligned for the request");
+        // SAFETY: as in the fast path: the range lies inside the freshly installed chunk.
+        let (ptr, new_cursor) = unsafe {
+            let ptr = cursor.add(start - cursor.addr().get());
+            (ptr, ptr.add(layout.size()))
+        };
+        self.cursor.set(new_cursor);
+        self.allocated.set(self.allocated.get() + layout.size());
+        Ok(ptr)
+    }
+
+    /// Allocates a chunk holding `data_size` bytes aligned to `align` (or a regular, larger
+    /// chunk), within the allocation limit.
+    fn new_chunk(
+        &self,
+        data_size: usize,
+        align: usize,
+        exact: bool,
+    ) -> Result<NonNull<ChunkFooter>, AllocError> {
+        if align > MAX_SYSTEM_ALIGN {
+            return Err(AllocError);
+        }
+        let needed = chunk_layout(data_size, align).ok_or(AllocError)?;
+        let regular = self.next_chunk_size.get();
+        let room = match self.limit.get() {
+            Some(limit) => limit.saturating_sub(self.capacity.get()),
+            None => usize::MAX,
+        };
+        if needed.size() > room {
+            return Err(AllocError);
+        }
+        // Prefer a regular chunk (room for what follows); fall back to the exact size when the
+        // limit or the system cannot give that much.
+        let mut chunk = None;
+        if !exact && regular > needed.size() && regular <= room {
+            if let Ok(layout) = Layout::from_size_align(regular, needed.align()) {
+                chunk = ChunkFooter::allocate(layout, None);
+            }
+        }
+        let chunk = match chunk {
+            Some(chunk) => {
+                self.next_chunk_size
+                    .set(regular.saturating_mul(2).min(self.max_chunk_size));
+                chunk
+            }
+            None => {
+                let chunk = ChunkFooter::allocate(needed, None).ok_or(AllocError)?;
+                if exact {
+                    // Capacity given up front sets the scale for the chunks that follow.
+                    let next = needed.size().saturating_mul(2).min(self.max_chunk_size);
+                    self.next_chunk_size.set(regular.max(next));
+                }
+                chunk
+            }
+        };
+        // SAFETY: the chunk was just allocated and its footer written.
+        let size = unsafe { chunk.as_ref().layout.size() };
+        self.capacity.set(self.capacity.get() + size);
+        self.chunk_count.set(self.chunk_count.get() + 1);
+        Ok(chunk)
+    }
+
+    /// Allocates a chunk able to hold `bytes` and makes it the current one (builder capacity).
+    pub(crate) fn reserve_chunk(&self, bytes: usize) -> Result<(), AllocError> {
+        let chunk = self.new_chunk(bytes, 1, true)?;
+        self.install(chunk);
+        Ok(())
+    }
+
+    /// Unlinks and returns the first spare chunk that can hold `layout`.
+    fn take_spare(&self, layout: Layout) -> Option<NonNull<ChunkFooter>> {
+        let mut link: &Cell<Option<NonNull<ChunkFooter>>> = &self.spare;
+        while let Some(chunk) = link.get() {
+            // SAFETY: spare chunks are live and owned by this arena; the reference is dropped
+            // before the chunk can be freed.
+            let footer = unsafe { chunk.as_ref() };
+            let fits = bump_up(
+                footer.base.addr().get(),
+                ChunkFooter::data_end(chunk).addr().get(),
+                layout.size(),
+                layout.align(),
+            )
+            .is_some();
+            if fits {
+                link.set(footer.prev.get());
+                return Some(chunk);
+            }
+            // SAFETY: as above; the footer outlives this loop iteration.
+            link = unsafe { &(*chunk.as_ptr()).prev };
+        }
+        None
+    }
+
+    /// Makes `chunk` the current chunk, its whole data area free.
+    fn install(&self, chunk: NonNull<ChunkFooter>) {
+        self.retire_current();
+        // SAFETY: `chunk` is live and owned by this arena.
+        let footer = unsafe { chunk.as_ref() };
+        footer.prev.set(self.current.get());
+        footer.used_end.set(footer.base);
+        self.current.set(Some(chunk));
+        self.cursor.set(footer.base);
+        self.end.set(ChunkFooter::data_end(chunk));
+    }
+
+    /// Records in the current chunk's footer how far it was used.
+    fn retire_current(&self) {
+        if let Some(current) = self.current.get() {
+            // SAFETY: the current chunk is live and owned by this arena.
+            unsafe { current.as_ref() }.used_end.set(self.cursor.get());
+        }
+    }
+
+    /// Zeroes (when configured) the bytes `from..to` of a chunk.
+    fn wipe(&self, from: NonNull<u8>, to: NonNull<u8>) {
+        if self.zero_on_free {
+            let len = to.addr().get() - from.addr().get();
+            // SAFETY: callers pass a used range of one live chunk, `from <= to`.
+            unsafe { zero_bytes(from, len) };
+        }
+    }
+
+    // ----- freeing ------------------------------------------------------------------------------
+
+    /// Frees everything allocated, keeping only the largest chunk for reuse. With zeroing on (the
+    /// default), every byte handed out since the last reset is overwritten with zeros first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut arena = memory_manager::MemoryArena::new();
+    /// for i in 0..10_000u64 {
+    ///     arena.alloc(i);
+    /// }
+    /// assert!(arena.chunk_count() > 1);
+    /// arena.reset();
+    /// assert_eq!(arena.chunk_count(), 1); // the largest chunk is kept
+    /// assert_eq!(arena.allocated_bytes(), 0);
+    /// ```
+    pub fn reset(&mut self) {
+        let mut largest: Option<NonNull<ChunkFooter>> = None;
+        self.drain_chunks(|chunk, size| {
+            // SAFETY: `kept` is live: it is the chunk being kept.
+            let larger = largest.is_none_or(|kept| size > unsafe { kept.as_ref() }.layout.size());
+            let release = if larger {
+                largest.replace(chunk)
+            } else {
+                Some(chunk)
+            };
+            if let Some(release) = release {
+                self.forget_chunk(release);
+            }
+        });
+        if let Some(kept) = largest {
+            self.install(kept);
+        }
+    }
+
+    /// Frees everything allocated but keeps every chunk (zeroed, when zeroing is on) for reuse:
+    /// the next allocations fill them before any new chunk is requested.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut arena = memory_manager::MemoryArena::new();
+    /// for i in 0..10_000u64 {
+    ///     arena.alloc(i);
+    /// }
+    /// let (chunks, capacity) = (arena.chunk_count(), arena.capacity_bytes());
+    /// arena.reset_keep_chunks();
+    /// for i in 0..10_000u64 {
+    ///     arena.alloc(i);
+    /// }
+    /// assert_eq!((arena.chunk_count(), arena.capacity_bytes()), (chunks, capacity));
+    /// ```
+    pub fn reset_keep_chunks(&mut self) {
+        self.drain_chunks(|chunk, _| {
+            // SAFETY: the drained chunk is live and owned by this arena.
+            unsafe { chunk.as_ref() }.prev.set(self.spare.get());
+            self.spare.set(Some(chunk));
+        });
+    }
+
+    /// Empties both chunk lists, wiping each chunk's used bytes and passing it (with its size) to
+    /// `each`, and leaves the arena with no current chunk and nothing allocated.
+    fn drain_chunks(&self, mut each: impl FnMut(NonNull<ChunkFooter>, usize)) {
+        self.retire_current();
+        for list in [self.current.take(), self.spare.take()] {
+            let mut chunks = list;
+            while let Some(chunk) = chunks {
+                // SAFETY: every listed chunk is live and owned; callers hold `&mut` access (or
+                // are dropping), so nothing borrows from it.
+                let footer = unsafe { chunk.as_ref() };
+                chunks = footer.prev.get();
+                self.wipe(footer.base, footer.used_end.get());
+                footer.used_end.set(footer.base);
+                each(chunk, footer.layout.size());
+            }
+        }
+        self.cursor.set(NonNull::dangling());
+        self.end.set(NonNull::dangling());
+        self.allocated.set(0);
+    }
+
+    /// Frees a chunk that is in no list any more, keeping the counters exact.
+    fn forget_chunk(&self, chunk: NonNull<ChunkFooter>) {
+        // SAFETY: the chunk is live and unlinked; nothing refers into it (callers hold `&mut`
+        // access to the arena or are rewinding a scope whose borrows have ended).
+        let size = unsafe { chunk.as_ref() }.layout.size();
+        self.capacity.set(self.capacity.get() - size);
+        self.chunk_count.set(self.chunk_count.get() - 1);
+        // SAFETY: as above; it was allocated by `ChunkFooter::allocate` and is freed once.
+        unsafe { ChunkFooter::free(chunk) };
+    }
+
+    /// Runs `f` with the arena, then rewinds it: everything `f` allocated is freed (and zeroed,
+    /// when zeroing is on), chunks it added included. Nothing allocated inside can escape: `f`
+    /// gets a borrow that ends when it returns.
+    ///
+    /// Allocations made before the scope are untouched. The rewind also happens if `f` panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut arena = memory_manager::MemoryArena::new();
+    /// let before = arena.alloc(1u32) as *const u32;
+    /// let used = arena.allocated_bytes();
+    /// let total = arena.scope(|scratch| {
+    ///     let squares = scratch.alloc_slice_fill_with(1000, |i| (i * i) as u64);
+    ///     squares.iter().sum::<u64>()
+    /// });
+    /// assert_eq!(total, 332_833_500);
+    /// assert_eq!(arena.allocated_bytes(), used); // rewound
+    /// # let _ = before;
+    /// ```
+    pub fn scope<R>(&mut self, f: impl FnOnce(&MemoryArena) -> R) -> R {
+        struct Rewind<'a> {
+            arena: &'a MemoryArena,
+            checkpoint: Checkpoint,
+        }
+        impl Drop for Rewind<'_> {
+            fn drop(&mut self) {
+                self.arena.rewind(self.checkpoint);
+            }
+        }
+        let rewind = Rewind {
+            arena: self,
+            checkpoint: Checkpoint {
+                chunk: self.current.get(),
+                cursor: self.cursor.get(),
+                allocated: self.allocated.get(),
+            },
+        };
+        f(rewind.arena)
+    }
+
+    /// Rewinds to `checkpoint`, which must be older than every allocation still borrowed (the
+    /// `scope` signature guarantees that none is).
+    fn rewind(&self, checkpoint: Checkpoint) {
+        self.retire_current();
+        let mut chunks = self.current.get();
+        while chunks != checkpoint.chunk {
+            let chunk = chunks.expect("the checkpoint's chunk is in the current chunk list");
+            // SAFETY: chunks newer than the checkpoint are live, owned, and no longer borrowed.
+            let footer = unsafe { chunk.as_ref() };
+            chunks = footer.prev.get();
+            self.wipe(footer.base, footer.used_end.get());
+            self.forget_chunk(chunk);
+        }
+        self.current.set(checkpoint.chunk);
+        self.allocated.set(checkpoint.allocated);
+        match checkpoint.chunk {
+            Some(chunk) => {
+                // SAFETY: the checkpoint's chunk is still live (it was not freed above).
+                let footer = unsafe { chunk.as_ref() };
+                self.wipe(checkpoint.cursor, footer.used_end.get());
+                footer.used_end.set(checkpoint.cursor);
+                self.cursor.set(checkpoint.cursor);
+                self.end.set(ChunkFooter::data_end(chunk));
+            }
+            None => {
+                self.cursor.set(NonNull::dangling());
+                self.end.set(NonNull::dangling());
+            }
+        }
+    }
+
+    // ----- introspection ------------------------------------------------------------------------
+
+    /// Bytes handed out since the last reset: the sum of the sizes of all allocations, less the
+    /// bytes given back by deallocating or shrinking the newest allocation, plus in-place
+    /// growth. Alignment padding is not counted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::new();
+    /// arena.alloc(1u8);
+    /// arena.alloc(2u64);
+    /// assert_eq!(arena.allocated_bytes(), 9);
+    /// ```
+    pub fn allocated_bytes(&self) -> usize {
+        self.allocated.get()
+    }
+
+    /// Bytes held in chunks (footers and spare chunks included): what the arena costs.
+    pub fn capacity_bytes(&self) -> usize {
+        self.capacity.get()
+    }
+
+    /// How many chunks the arena holds, spare ones included.
+    pub fn chunk_count(&self) -> usize {
+        self.chunk_count.get()
+    }
+
+    /// Caps [`capacity_bytes`](Self::capacity_bytes): a request that would need more chunk
+    /// memory fails with `Err` from `try_*` and the [`Allocator`] methods (the panicking forms
+    /// call [`handle_alloc_error`]); nothing else changes. `None` removes the cap. Lowering the
+    /// cap below what is already held frees nothing; it only stops growth.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::alloc::Layout;
+    /// let arena = memory_manager::MemoryArena::new();
+    /// arena.set_allocation_limit(Some(8 * 1024));
+    /// let big = Layout::from_size_align(16 * 1024, 8).unwrap();
+    /// assert!(arena.try_alloc_layout(big).is_err());
+    /// arena.set_allocation_limit(None);
+    /// assert!(arena.try_alloc_layout(big).is_ok());
+    /// ```
+    pub fn set_allocation_limit(&self, limit: Option<usize>) {
+        self.limit.set(limit);
+    }
+
+    /// The cap set by [`set_allocation_limit`](Self::set_allocation_limit), if any.
+    pub fn allocation_limit(&self) -> Option<usize> {
+        self.limit.get()
+    }
+
+    /// Whether freed bytes are overwritten with zeros (see [`ArenaBuilder::zero_on_free`]).
+    pub fn zero_on_free(&self) -> bool {
+        self.zero_on_free
+    }
+
+    /// Whether `ptr..ptr + size` is the newest allocation, the one that ends at the cursor.
+    #[inline(always)]
+    fn is_newest(&self, ptr: NonNull<u8>, size: usize) -> bool {
+        ptr.addr().get().wrapping_add(size) == self.cursor.get().addr().get()
+    }
+}
+
+impl Drop for MemoryArena {
+    fn drop(&mut self) {
+        self.drain_chunks(|chunk, _| self.forget_chunk(chunk));
+    }
+}
+
+impl fmt::Debug for MemoryArena {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryArena")
+            .field("chunks", &self.chunk_count())
+            .field("capacity_bytes", &self.capacity_bytes())
+            .field("allocated_bytes", &self.allocated_bytes())
+            .field("allocation_limit", &self.allocation_limit())
+            .field("zero_on_free", &self.zero_on_free)
+            .finish()
+    }
+}
+
+// SAFETY: every block handed out lies inside a chunk the arena owns and stays valid until the
+// arena is reset or dropped, both of which need `&mut self`, so no `&MemoryArena` (and no
+// collection allocating through one) can outlive them. Blocks never overlap: the cursor only
+// moves past a block, except when that block itself is given back or shrunk. `grow`/`shrink`
+// keep the contents (in place, or by copying `min(old, new)` bytes).
+unsafe impl Allocator for MemoryArena {
+    #[inline(always)]
+    fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
+        self.try_alloc_layout(layout)
+            .map(|ptr| block(ptr, layout.size()))
+    }
+
+    #[inline]
+    fn allocate_zeroed(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
+        let ptr = self.try_alloc_layout(layout)?;
+        // SAFETY: the fresh block has `layout.size()` writable bytes.
+        unsafe { ptr.as_ptr().write_bytes(0, layout.size()) };
+        Ok(block(ptr, layout.size()))
+    }
+
+    /// Gives the bytes back when `ptr` is the newest allocation; otherwise does nothing (the
+    /// bytes are reclaimed, and zeroed, on reset).
+    #[inline]
+    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
+        let size = layout.size();
+        if size != 0 && self.is_newest(ptr, size) {
+            // SAFETY: the newest block ends at the cursor, so it starts `size` bytes below it,
+            // inside the current chunk; we derive the pointer from the cursor to keep the
+            // chunk's provenance.
+            let start = unsafe { self.cursor.get().sub(size) };
+            self.wipe(start, self.cursor.get());
+            self.cursor.set(start);
+            self.allocated.set(self.allocated.get() - size);
+        }
+    }
+
+    #[inline]
+    unsafe fn grow(
+        &self,
+        ptr: NonNull<u8>,
+        old_layout: Layout,
+        new_layout: Layout,
+    ) -> Result<NonNull<[u8]>, AllocError> {
+        let (old, new) = (old_layout.size(), new_layout.size());
+        debug_assert!(new >= old, "grow from {old} to {new} bytes");
+        if old != 0
+            && self.is_newest(ptr, old)
+            && ptr.addr().get() & (new_layout.align() - 1) == 0
+            && new - old <= self.end.get().addr().get() - self.cursor.get().addr().get()
+        {
+            // SAFETY: the block ends at the cursor and the extra `new - old` bytes fit before the
+            // chunk's end; both pointers are derived from the cursor.
+            let start = unsafe { self.cursor.get().sub(old) };
+            // SAFETY: as above, `start + new` is at most the end of the chunk.
+            self.cursor.set(unsafe { start.add(new) });
+            self.allocated.set(self.allocated.get() + (new - old));
+            return Ok(block(start, new));
+        }
+        let fresh = self.try_alloc_layout(new_layout)?;
+        // SAFETY: the caller guarantees `ptr` holds `old` readable bytes; `fresh` is a new block
+        // of at least `new >= old` bytes, so they cannot overlap.
+        unsafe { fresh.as_ptr().copy_from_nonoverlapping(ptr.as_ptr(), old) };
+        Ok(block(fresh, new))
+    }
+
+    #[inline]
+    unsafe fn grow_zeroed(
+        &self,
+        ptr: NonNull<u8>,
+        old_layout: Layout,
+        new_layout: Layout,
+    ) -> Result<NonNull<[u8]>, AllocError> {
+        // SAFETY: forwarded with the caller's guarantees.
+        let grown = unsafe { self.grow(ptr, old_layout, new_layout)? };
+        let start = grown.cast::<u8>();
+        // SAFETY: the grown block has `new_layout.size()` bytes; the tail past the old size is
+        // ours to initialise.
+        unsafe {
+            start
+                .add(old_layout.size())
+                .write_bytes(0, new_layout.size() - old_layout.size())
+        };
+        Ok(grown)
+    }
+
+    #[inline]
+    unsafe fn shrink(
+        &self,
+        ptr: NonNull<u8>,
+        old_layout: Layout,
+        new_layout: Layout,
+    ) -> Result<NonNull<[u8]>, AllocError> {
+        let (old, new) = (old_layout.size(), new_layout.size());
+        debug_assert!(new <= old, "shrink from {old} to {new} bytes");
+        if ptr.addr().get() & (new_layout.align() - 1) != 0 {
+            // A stricter alignment than the block has: move it.
+            let fresh = self.try_alloc_layout(new_layout)?;
+            // SAFETY: `ptr` holds at least `new` bytes; `fresh` is a distinct new block.
+            unsafe { fresh.as_ptr().copy_from_nonoverlapping(ptr.as_ptr(), new) };
+            // SAFETY: forwarded; `ptr` is still allocated with `old_layout`.
+            unsafe { self.deallocate(ptr, old_layout) };
+            return Ok(block(fresh, new));
+        }
+        if old != 0 && self.is_newest(ptr, old) {
+            let cursor = self.cursor.get();
+            // SAFETY: the block ends at the cursor, so its last `old - new` bytes lie just
+            // below it in the current chunk.
+            let new_cursor = unsafe { cursor.sub(old - new) };
+            self.wipe(new_cursor, cursor);
+            self.cursor.set(new_cursor);
+            self.allocated.set(self.allocated.get() - (old - new));
+            // SAFETY: the block starts `new` bytes below the new cursor (same provenance).
+            return Ok(block(unsafe { new_cursor.sub(new) }, new));
+        }
+        Ok(block(ptr, new))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,314 @@
+use super::*;
+use crate::alloc::Allocator;
+use crate::test_support::scaled;
+use allocator_api2::vec::Vec;
+
+fn read_bytes(ptr: NonNull<u8>, len: usize) -> std::vec::Vec<u8> {
+    // SAFETY: test callers pass live, initialised blocks.
+    unsafe { core::slice::from_raw_parts(ptr.as_ptr(), len) }.to_vec()
+}
+
+#[test]
+fn new_allocates_nothing() {
+    let arena = MemoryArena::new();
+    assert_eq!(
+        (
+            arena.capacity_bytes(),
+            arena.chunk_count(),
+            arena.allocated_bytes()
+        ),
+        (0, 0, 0)
+    );
+}
+
+#[test]
+fn zero_sized_layouts_get_aligned_dangling_pointers() {
+    let arena = MemoryArena::new();
+    for align_log in 0..20 {
+        let layout = Layout::from_size_align(0, 1 << align_log).unwrap();
+        let ptr = arena.try_alloc_layout(layout).unwrap();
+        assert_eq!(ptr.addr().get() % layout.align(), 0);
+        // SAFETY: zero-sized blocks may be "freed" too.
+        unsafe { arena.deallocate(ptr, layout) };
+    }
+    let unit: &mut () = arena.alloc(());
+    *unit = ();
+    assert_eq!(arena.capacity_bytes(), 0, "ZSTs take no chunk");
+}
+
+#[test]
+fn every_alignment_up_to_64k() {
+    let arena = MemoryArena::new();
+    for align_log in 0..=16 {
+        let layout = Layout::from_size_align(3, 1 << align_log).unwrap();
+        let ptr = arena.alloc_layout(layout);
+        assert_eq!(
+            ptr.addr().get() % layout.align(),
+            0,
+            "align {}",
+            layout.align()
+        );
+    }
+}
+
+#[test]
+fn newest_allocation_grows_and_shrinks_in_place() {
+    let arena = MemoryArena::with_capacity(1024);
+    let small = Layout::from_size_align(16, 8).unwrap();
+    let big = Layout::from_size_align(256, 8).unwrap();
+    let ptr = arena.alloc_layout(small);
+    // SAFETY: `ptr` is a live 16-byte block.
+    unsafe { ptr.as_ptr().write_bytes(7, 16) };
+    // SAFETY: growing the live block with its own layout.
+    let grown = unsafe { arena.grow(ptr, small, big) }.unwrap().cast::<u8>();
+    assert_eq!(grown, ptr, "the newest block grows in place");
+    assert_eq!(read_bytes(grown, 16), [7; 16]);
+    assert_eq!(arena.allocated_bytes(), 256);
+    // SAFETY: shrinking the live block back.
+    let shrunk = unsafe { arena.shrink(grown, big, small) }
+        .unwrap()
+        .cast::<u8>();
+    assert_eq!(shrunk, ptr);
+    assert_eq!(arena.allocated_bytes(), 16);
+    // SAFETY: it is still the newest block, so this gives its bytes back.
+    unsafe { arena.deallocate(shrunk, small) };
+    assert_eq!(arena.allocated_bytes(), 0);
+    assert_eq!(arena.alloc_layout(small), ptr, "the bytes were given back");
+}
+
+#[test]
+fn older_allocation_grows_by_copy() {
+    let arena = MemoryArena::new();
+    let layout = Layout::new::<[u8; 8]>();
+    let first = arena.alloc([1u8; 8]) as *mut [u8; 8];
+    arena.alloc(0u8);
+    let bigger = Layout::new::<[u8; 32]>();
+    let first = NonNull::new(first.cast::<u8>()).unwrap();
+    // SAFETY: `first` is live with `layout`.
+    let moved = unsafe { arena.grow(first, layout, bigger) }
+        .unwrap()
+        .cast::<u8>();
+    assert_ne!(moved, first);
+    assert_eq!(read_bytes(moved, 8), [1; 8]);
+    assert_eq!(arena.allocated_bytes(), 8 + 1 + 32);
+}
+
+#[test]
+fn deallocating_an_older_block_is_a_no_op() {
+    let arena = MemoryArena::new();
+    let a = NonNull::from(arena.alloc(1u64)).cast::<u8>();
+    arena.alloc(2u64);
+    // SAFETY: `a` is live with this layout.
+    unsafe { arena.deallocate(a, Layout::new::<u64>()) };
+    assert_eq!(arena.allocated_bytes(), 16);
+}
+
+/// Reads `len` bytes of the current chunk starting at `addr`, through the chunk's own pointer
+/// (the arena's provenance), as the arena itself would.
+fn current_chunk_bytes(arena: &MemoryArena, addr: usize, len: usize) -> std::vec::Vec<u8> {
+    // SAFETY: the current chunk is live while the arena is.
+    let base = unsafe { arena.current.get().unwrap().as_ref() }.base;
+    let offset = addr - base.addr().get();
+    // SAFETY: callers pass a range inside the current chunk that was written before.
+    read_bytes(unsafe { base.add(offset) }, len)
+}
+
+#[test]
+fn reset_keeps_the_largest_chunk_and_zeroes_it() {
+    let mut arena = MemoryArena::new();
+    for i in 0..scaled(100_000) {
+        arena.alloc(i as u64 | 1);
+    }
+    let chunks = arena.chunk_count();
+    assert!(chunks > 1);
+    // The newest chunk is the largest (sizes double); remember how much of it was used.
+    // SAFETY: the current chunk is live.
+    let footer = unsafe { arena.current.get().unwrap().as_ref() };
+    let (base, largest) = (footer.base.addr().get(), footer.layout.size());
+    let used = arena.cursor.get().addr().get() - base;
+    assert!(
+        current_chunk_bytes(&arena, base, used)
+            .iter()
+            .any(|&b| b != 0)
+    );
+    arena.reset();
+    assert_eq!(arena.chunk_count(), 1);
+    assert_eq!(arena.capacity_bytes(), largest);
+    assert_eq!(arena.allocated_bytes(), 0);
+    assert!(
+        current_chunk_bytes(&arena, base, used)
+            .iter()
+            .all(|&b| b == 0)
+    );
+}
+
+#[test]
+fn reset_wipes_every_byte_handed_out() {
+    let mut arena = MemoryArena::with_capacity(4096);
+    let addr = arena.alloc_slice_fill_copy(1000, 0xEEu8).as_ptr().addr();
+    arena.reset();
+    assert!(
+        current_chunk_bytes(&arena, addr, 1000)
+            .iter()
+            .all(|&b| b == 0)
+    );
+}
+
+#[test]
+fn without_zeroing_reset_leaves_bytes() {
+    let mut arena = MemoryArena::builder()
+        .capacity(4096)
+        .zero_on_free(false)
+        .build();
+    let addr = arena.alloc_slice_fill_copy(100, 0xEEu8).as_ptr().addr();
+    arena.reset();
+    assert!(
+        current_chunk_bytes(&arena, addr, 100)
+            .iter()
+            .all(|&b| b == 0xEE)
+    );
+}
+
+#[test]
+fn deallocating_the_newest_block_wipes_it() {
+    let arena = MemoryArena::with_capacity(4096);
+    let layout = Layout::new::<[u8; 64]>();
+    let ptr = NonNull::from(arena.alloc([0xAB_u8; 64])).cast::<u8>();
+    // SAFETY: `ptr` is the newest block.
+    unsafe { arena.deallocate(ptr, layout) };
+    assert_eq!(current_chunk_bytes(&arena, ptr.addr().get(), 64), [0; 64]);
+}
+
+#[test]
+fn scope_rewinds_and_frees_added_chunks() {
+    let mut arena = MemoryArena::with_capacity(256);
+    let kept = arena.alloc(5u32) as *mut u32;
+    let (chunks, capacity, allocated) = (
+        arena.chunk_count(),
+        arena.capacity_bytes(),
+        arena.allocated_bytes(),
+    );
+    let sum = arena.scope(|a| {
+        let mut total = 0u64;
+        for i in 0..scaled(10_000) as u64 {
+            total += *a.alloc(i);
+        }
+        assert!(a.chunk_count() > chunks);
+        total
+    });
+    assert_eq!(sum, (0..scaled(10_000) as u64).sum());
+    assert_eq!(
+        (
+            arena.chunk_count(),
+            arena.capacity_bytes(),
+            arena.allocated_bytes()
+        ),
+        (chunks, capacity, allocated)
+    );
+    // SAFETY: allocated before the scope, so untouched by the rewind.
+    assert_eq!(unsafe { *kept }, 5);
+}
+
+#[test]
+fn scope_rewinds_on_panic() {
+    let mut arena = MemoryArena::new();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        arena.scope(|a| {
+            a.alloc_slice_fill_copy(10_000, 1u8);
+            panic!("inside the scope");
+        })
+    }));
+    assert!(result.is_err());
+    assert_eq!((arena.allocated_bytes(), arena.chunk_count()), (0, 0));
+}
+
+#[test]
+fn allocation_limit_stops_growth_and_changes_nothing_else() {
+    let arena = MemoryArena::builder().allocation_limit(8192).build();
+    let mut count = 0usize;
+    while arena.try_alloc([0u8; 100]).is_ok() {
+        count += 1;
+    }
+    assert!(count >= 40, "{count} allocations fit under the limit");
+    assert!(arena.capacity_bytes() <= 8192);
+    let (allocated, capacity) = (arena.allocated_bytes(), arena.capacity_bytes());
+    assert!(arena.try_alloc([0u8; 100]).is_err());
+    assert!(arena.allocate(Layout::new::<[u8; 4096]>()).is_err());
+    assert_eq!(
+        (arena.allocated_bytes(), arena.capacity_bytes()),
+        (allocated, capacity)
+    );
+    // Small requests can still use what is left of the current chunk.
+    arena.set_allocation_limit(None);
+    assert!(arena.try_alloc([0u8; 100]).is_ok());
+}
+
+#[test]
+fn impossible_sizes_are_errors() {
+    let arena = MemoryArena::new();
+    let huge = Layout::from_size_align(isize::MAX as usize - 15, 16).unwrap();
+    assert!(arena.try_alloc_layout(huge).is_err());
+    assert!(arena.allocate(huge).is_err());
+    let big_align = Layout::from_size_align(1, 1 << 40).unwrap();
+    assert!(arena.try_alloc_layout(big_align).is_err());
+    assert!(
+        arena
+            .try_alloc_slice_fill_copy(usize::MAX / 2, 0u64)
+            .is_err()
+    );
+    assert_eq!(arena.capacity_bytes(), 0);
+    // A grow that cannot be met leaves the block as it was.
+    let ptr = NonNull::from(arena.alloc(9u64)).cast::<u8>();
+    // SAFETY: `ptr` is live with this layout.
+    assert!(unsafe { arena.grow(ptr, Layout::new::<u64>(), huge) }.is_err());
+    // SAFETY: still live.
+    assert_eq!(unsafe { *ptr.cast::<u64>().as_ptr() }, 9);
+}
+
+#[test]
+fn reset_keep_chunks_reuses_every_chunk() {
+    let mut arena = MemoryArena::new();
+    let n = scaled(50_000);
+    for i in 0..n {
+        arena.alloc(i);
+    }
+    let capacity = arena.capacity_bytes();
+    for _ in 0..3 {
+        arena.reset_keep_chunks();
+        for i in 0..n {
+            assert_eq!(*arena.alloc(i), i);
+        }
+        assert_eq!(arena.capacity_bytes(), capacity);
+    }
+}
+
+#[test]
+fn vec_and_hashmap_through_the_arena() {
+    let arena = MemoryArena::new();
+    let n = scaled(100_000);
+    let mut v: Vec<u64, &MemoryArena> = Vec::new_in(&arena);
+    for i in 0..n as u64 {
+        v.push(i);
+    }
+    assert_eq!(v.iter().sum::<u64>(), (0..n as u64).sum());
+    let mut m = hashbrown::HashMap::new_in(&arena);
+    for i in 0..n as u64 {
+        m.insert(i, i * 2);
+    }
+    assert!((0..n as u64).all(|i| m[&i] == i * 2));
+}
+
+#[test]
+fn debug_shows_chunks_capacity_and_use() {
+    let arena = MemoryArena::with_capacity(100);
+    arena.alloc(1u32);
+    let text = std::format!("{arena:?}");
+    assert!(text.contains("chunks: 1"), "{text}");
+    assert!(text.contains("allocated_bytes: 4"), "{text}");
+}
+
+#[test]
+fn arena_is_send() {
+    fn assert_send<T: Send>() {}
+    assert_send::<MemoryArena>();
+}

@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs)]
+
+extern crate alloc as rust_alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+pub use allocator_api2;
+
+mod alloc;
+pub mod arena;
+#[cfg(test)]
+mod test_support;
+mod zero;
+
+pub use crate::arena::{ArenaBuilder, MemoryArena};
