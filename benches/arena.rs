@@ -1,1 +1,302 @@
-fn main() {}
+//! MemoryArena against bumpalo, bump-scope and blink-alloc, each workload in one criterion group
+//! so the ratios come out of one run.
+//!
+//! Every iteration runs the workload and then resets the arena, so the cost of reclaiming (and,
+//! for the zeroing contestants, of wiping) is part of the time.
+//!
+//! `cargo bench --bench arena`
+
+use allocator_api2::alloc::Allocator;
+use allocator_api2::vec::Vec;
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use memory_manager::MemoryArena;
+use memory_manager::allocator_api2;
+use std::hint::black_box;
+use std::time::Duration;
+
+/// What every contestant offers, so each workload is written once.
+trait Contestant {
+    const NAME: &'static str;
+    type Alloc<'a>: Allocator
+    where
+        Self: 'a;
+    fn new() -> Self;
+    fn allocator(&self) -> Self::Alloc<'_>;
+    #[allow(clippy::mut_from_ref)]
+    fn put<T: Copy>(&self, value: T) -> &mut T;
+    fn put_str(&self, s: &str) -> &str;
+    fn reset(&mut self);
+}
+
+/// MemoryArena with or without zeroing.
+struct Ours<const ZERO: bool>(MemoryArena);
+
+impl<const ZERO: bool> Contestant for Ours<ZERO> {
+    const NAME: &'static str = if ZERO {
+        "MemoryArena(zeroing)"
+    } else {
+        "MemoryArena(no zeroing)"
+    };
+    type Alloc<'a> = &'a MemoryArena;
+    fn new() -> Self {
+        Self(MemoryArena::builder().zero_on_free(ZERO).build())
+    }
+    fn allocator(&self) -> &MemoryArena {
+        &self.0
+    }
+    #[inline(always)]
+    fn put<T: Copy>(&self, value: T) -> &mut T {
+        self.0.alloc(value)
+    }
+    #[inline(always)]
+    fn put_str(&self, s: &str) -> &str {
+        self.0.alloc_str(s)
+    }
+    fn reset(&mut self) {
+        self.0.reset();
+    }
+}
+
+/// bumpalo, optionally made to zero everything it handed out before each reset: the cheapest way
+/// to get MemoryArena's guarantee from it.
+struct Bumpalo<const ZERO: bool>(bumpalo::Bump);
+
+impl<const ZERO: bool> Contestant for Bumpalo<ZERO> {
+    const NAME: &'static str = if ZERO { "bumpalo+zeroing" } else { "bumpalo" };
+    type Alloc<'a> = &'a bumpalo::Bump;
+    fn new() -> Self {
+        Self(bumpalo::Bump::new())
+    }
+    fn allocator(&self) -> &bumpalo::Bump {
+        &self.0
+    }
+    #[inline(always)]
+    fn put<T: Copy>(&self, value: T) -> &mut T {
+        self.0.alloc(value)
+    }
+    #[inline(always)]
+    fn put_str(&self, s: &str) -> &str {
+        self.0.alloc_str(s)
+    }
+    fn reset(&mut self) {
+        if ZERO {
+            // SAFETY: no allocation happens while the iterator lives, and nothing borrows the
+            // arena (we hold `&mut`).
+            for (ptr, len) in unsafe { self.0.iter_allocated_chunks_raw() } {
+                // SAFETY: the iterator yields the allocated part of each chunk.
+                unsafe { ptr.write_bytes(0, len) };
+            }
+            black_box(&self.0);
+        }
+        self.0.reset();
+    }
+}
+
+struct BumpScope(bump_scope::Bump);
+
+impl Contestant for BumpScope {
+    const NAME: &'static str = "bump-scope";
+    type Alloc<'a> = &'a bump_scope::Bump;
+    fn new() -> Self {
+        Self(bump_scope::Bump::new())
+    }
+    fn allocator(&self) -> &bump_scope::Bump {
+        &self.0
+    }
+    #[inline(always)]
+    fn put<T: Copy>(&self, value: T) -> &mut T {
+        self.0.alloc(value).into_mut()
+    }
+    #[inline(always)]
+    fn put_str(&self, s: &str) -> &str {
+        self.0.alloc_str(s).into_ref()
+    }
+    fn reset(&mut self) {
+        self.0.reset();
+    }
+}
+
+struct Blink(blink_alloc::Blink);
+
+impl Contestant for Blink {
+    const NAME: &'static str = "blink-alloc";
+    type Alloc<'a> = &'a blink_alloc::BlinkAlloc;
+    fn new() -> Self {
+        Self(blink_alloc::Blink::new())
+    }
+    fn allocator(&self) -> &blink_alloc::BlinkAlloc {
+        self.0.allocator()
+    }
+    #[inline(always)]
+    fn put<T: Copy>(&self, value: T) -> &mut T {
+        self.0.put_no_drop(value)
+    }
+    #[inline(always)]
+    fn put_str(&self, s: &str) -> &str {
+        self.0.copy_str(s)
+    }
+    fn reset(&mut self) {
+        self.0.reset();
+    }
+}
+
+// ----- workloads ----------------------------------------------------------------------------------
+
+const N: usize = 1_000_000;
+
+fn values<C: Contestant>(arena: &C) {
+    for i in 0..N as u64 {
+        black_box(arena.put([i, i + 1, i + 2]));
+    }
+}
+
+fn strings<C: Contestant>(arena: &C, strs: &[String]) {
+    for s in strs {
+        black_box(arena.put_str(s));
+    }
+}
+
+fn vec_push<C: Contestant>(arena: &C) {
+    let mut v: Vec<u64, C::Alloc<'_>> = Vec::new_in(arena.allocator());
+    for i in 0..N as u64 {
+        v.push(i);
+    }
+    black_box(&v);
+}
+
+fn hashmap<C: Contestant>(arena: &C) {
+    let mut m: hashbrown::HashMap<u64, u64, _, C::Alloc<'_>> = hashbrown::HashMap::with_hasher_in(
+        hashbrown::DefaultHashBuilder::default(),
+        arena.allocator(),
+    );
+    for i in 0..200_000u64 {
+        m.insert(i.wrapping_mul(0x9E37_79B9_7F4A_7C15), i);
+    }
+    black_box(&m);
+}
+
+/// `reserve_exact(1)` before every push: growth of the newest allocation, one element at a time.
+fn grow_newest<C: Contestant>(arena: &C) {
+    let mut v: Vec<u32, C::Alloc<'_>> = Vec::new_in(arena.allocator());
+    for i in 0..100_000u32 {
+        v.reserve_exact(1);
+        v.push(i);
+    }
+    black_box(&v);
+}
+
+/// A JSON-like document tree, built through the allocator the way a parser would.
+enum Node<'a, A: Allocator> {
+    Number(f64),
+    Text(&'a str),
+    Array(Vec<Node<'a, A>, A>),
+    Object(Vec<(&'a str, Node<'a, A>), A>),
+}
+
+const KEYS: [&str; 8] = [
+    "id", "name", "tags", "value", "children", "kind", "offset", "label",
+];
+
+fn build<'a, C: Contestant>(arena: &'a C, rng: &mut u64, depth: u32) -> Node<'a, C::Alloc<'a>> {
+    *rng ^= *rng << 13;
+    *rng ^= *rng >> 7;
+    *rng ^= *rng << 17;
+    let pick = *rng % 10;
+    if depth >= 5 || pick < 4 {
+        if pick.is_multiple_of(2) {
+            return Node::Number(*rng as f64);
+        }
+        return Node::Text(arena.put_str(KEYS[(*rng >> 8) as usize % 8]));
+    }
+    let fanout = 2 + (*rng >> 16) as usize % 6;
+    if pick < 7 {
+        let mut items = Vec::new_in(arena.allocator());
+        for _ in 0..fanout {
+            items.push(build(arena, rng, depth + 1));
+        }
+        Node::Array(items)
+    } else {
+        let mut fields = Vec::new_in(arena.allocator());
+        for i in 0..fanout {
+            let key = arena.put_str(KEYS[i % 8]);
+            fields.push((key, build(arena, rng, depth + 1)));
+        }
+        Node::Object(fields)
+    }
+}
+
+fn count<A: Allocator>(node: &Node<'_, A>) -> usize {
+    match node {
+        // Reading the leaves keeps them honest: every leaf counts as one node.
+        Node::Number(n) => usize::from(!n.is_nan()),
+        Node::Text(s) => s.len().min(1),
+        Node::Array(items) => 1 + items.iter().map(count).sum::<usize>(),
+        Node::Object(fields) => 1 + fields.iter().map(|(_, n)| count(n)).sum::<usize>(),
+    }
+}
+
+fn tree<C: Contestant>(arena: &C) {
+    let mut rng = 0x2545_F491_4F6C_DD1D_u64;
+    let mut nodes = 0;
+    while nodes < 200_000 {
+        let root = build(arena, &mut rng, 0);
+        nodes += count(&root);
+        black_box(&root);
+    }
+}
+
+fn random_strings() -> std::vec::Vec<String> {
+    let mut rng = 0x9E37_79B9_7F4A_7C15_u64;
+    (0..N)
+        .map(|_| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let len = 5 + (rng % 36) as usize;
+            (0..len)
+                .map(|i| (b'a' + ((rng >> i) % 26) as u8) as char)
+                .collect()
+        })
+        .collect()
+}
+
+fn run<C: Contestant>(c: &mut Criterion, strs: &[String]) {
+    let mut arena = C::new();
+    macro_rules! workload {
+        ($group:expr, $body:expr) => {
+            c.benchmark_group($group)
+                .bench_function(BenchmarkId::from_parameter(C::NAME), |b| {
+                    b.iter(|| {
+                        $body(&arena);
+                        arena.reset();
+                    })
+                });
+        };
+    }
+    workload!("alloc_24B_x1M", values::<C>);
+    workload!("alloc_str_x1M", |a: &C| strings(a, strs));
+    workload!("vec_push_1M", vec_push::<C>);
+    workload!("hashmap_200k", hashmap::<C>);
+    workload!("reserve_exact_grow_100k", grow_newest::<C>);
+    workload!("json_tree_200k_nodes", tree::<C>);
+}
+
+fn arena_benches(c: &mut Criterion) {
+    let strs = random_strings();
+    run::<Ours<false>>(c, &strs);
+    run::<Ours<true>>(c, &strs);
+    run::<Bumpalo<false>>(c, &strs);
+    run::<Bumpalo<true>>(c, &strs);
+    run::<BumpScope>(c, &strs);
+    run::<Blink>(c, &strs);
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = arena_benches
+}
+criterion_main!(benches);

@@ -65,8 +65,12 @@ pub struct MemoryArena {
     current: Cell<Option<NonNull<ChunkFooter>>>,
     /// Chunks kept by [`MemoryArena::reset_keep_chunks`], zeroed and waiting to be reused.
     spare: Cell<Option<NonNull<ChunkFooter>>>,
-    /// Bytes handed out since the last reset, net of bytes given back to the cursor.
-    allocated: Cell<usize>,
+    /// Bytes used in chunks that stopped being current since the last reset.
+    retired_used: Cell<usize>,
+    /// Alignment padding skipped since the last reset. `allocated_bytes` is the used space less
+    /// this, which keeps a counter update off the fast path (padding is rare and often known to
+    /// be zero at compile time).
+    padding: Cell<usize>,
     /// Bytes held in chunks, spare ones included.
     capacity: Cell<usize>,
     chunk_count: Cell<usize>,
@@ -87,7 +91,8 @@ unsafe impl Send for MemoryArena {}
 struct Checkpoint {
     chunk: Option<NonNull<ChunkFooter>>,
     cursor: NonNull<u8>,
-    allocated: usize,
+    retired_used: usize,
+    padding: usize,
 }
 
 impl Default for MemoryArena {
@@ -137,7 +142,8 @@ impl MemoryArena {
             end: Cell::new(NonNull::dangling()),
             current: Cell::new(None),
             spare: Cell::new(None),
-            allocated: Cell::new(0),
+            retired_used: Cell::new(0),
+            padding: Cell::new(0),
             capacity: Cell::new(0),
             chunk_count: Cell::new(0),
             next_chunk_size: Cell::new(builder.first_chunk_size.min(builder.max_chunk_size)),
@@ -395,12 +401,16 @@ impl MemoryArena {
             Some(start) => {
                 // SAFETY: `bump_up` placed `start..start + size` between the cursor and the end
                 // of the current chunk, so both offsets stay inside the chunk's allocation.
+                let padding = start - cursor.addr().get();
+                // SAFETY: as above.
                 let (ptr, new_cursor) = unsafe {
-                    let ptr = cursor.add(start - cursor.addr().get());
+                    let ptr = cursor.add(padding);
                     (ptr, ptr.add(size))
                 };
                 self.cursor.set(new_cursor);
-                self.allocated.set(self.allocated.get() + size);
+                if padding != 0 {
+                    self.padding.set(self.padding.get() + padding);
+                }
                 Ok(ptr)
             }
             None => self.alloc_slow(layout),
@@ -426,12 +436,14 @@ impl MemoryArena {
         )
         .expect("a fresh chunk is sized and aligned for the request");
         // SAFETY: as in the fast path: the range lies inside the freshly installed chunk.
+        let padding = start - cursor.addr().get();
+        // SAFETY: as above.
         let (ptr, new_cursor) = unsafe {
-            let ptr = cursor.add(start - cursor.addr().get());
+            let ptr = cursor.add(padding);
             (ptr, ptr.add(layout.size()))
         };
         self.cursor.set(new_cursor);
-        self.allocated.set(self.allocated.get() + layout.size());
+        self.padding.set(self.padding.get() + padding);
         Ok(ptr)
     }
 
@@ -458,10 +470,12 @@ impl MemoryArena {
         // Prefer a regular chunk (room for what follows); fall back to the exact size when the
         // limit or the system cannot give that much.
         let mut chunk = None;
-        if !exact && regular > needed.size() && regular <= room {
-            if let Ok(layout) = Layout::from_size_align(regular, needed.align()) {
-                chunk = ChunkFooter::allocate(layout, None);
-            }
+        if !exact
+            && regular > needed.size()
+            && regular <= room
+            && let Ok(layout) = Layout::from_size_align(regular, needed.align())
+        {
+            chunk = ChunkFooter::allocate(layout, None);
         }
         let chunk = match chunk {
             Some(chunk) => {
@@ -520,6 +534,8 @@ impl MemoryArena {
     /// Makes `chunk` the current chunk, its whole data area free.
     fn install(&self, chunk: NonNull<ChunkFooter>) {
         self.retire_current();
+        self.retired_used
+            .set(self.retired_used.get() + self.current_used());
         // SAFETY: `chunk` is live and owned by this arena.
         let footer = unsafe { chunk.as_ref() };
         footer.prev.set(self.current.get());
@@ -527,6 +543,16 @@ impl MemoryArena {
         self.current.set(Some(chunk));
         self.cursor.set(footer.base);
         self.end.set(ChunkFooter::data_end(chunk));
+    }
+
+    /// Bytes used in the current chunk (0 when there is none).
+    fn current_used(&self) -> usize {
+        let Some(chunk) = self.current.get() else {
+            return 0;
+        };
+        // SAFETY: the current chunk is live and owned by this arena.
+        let base = unsafe { chunk.as_ref() }.base;
+        self.cursor.get().addr().get() - base.addr().get()
     }
 
     /// Records in the current chunk's footer how far it was used.
@@ -625,7 +651,8 @@ impl MemoryArena {
         }
         self.cursor.set(NonNull::dangling());
         self.end.set(NonNull::dangling());
-        self.allocated.set(0);
+        self.retired_used.set(0);
+        self.padding.set(0);
     }
 
     /// Frees a chunk that is in no list any more, keeping the counters exact.
@@ -674,7 +701,8 @@ impl MemoryArena {
             checkpoint: Checkpoint {
                 chunk: self.current.get(),
                 cursor: self.cursor.get(),
-                allocated: self.allocated.get(),
+                retired_used: self.retired_used.get(),
+                padding: self.padding.get(),
             },
         };
         f(rewind.arena)
@@ -694,7 +722,8 @@ impl MemoryArena {
             self.forget_chunk(chunk);
         }
         self.current.set(checkpoint.chunk);
-        self.allocated.set(checkpoint.allocated);
+        self.retired_used.set(checkpoint.retired_used);
+        self.padding.set(checkpoint.padding);
         match checkpoint.chunk {
             Some(chunk) => {
                 // SAFETY: the checkpoint's chunk is still live (it was not freed above).
@@ -726,7 +755,7 @@ impl MemoryArena {
     /// assert_eq!(arena.allocated_bytes(), 9);
     /// ```
     pub fn allocated_bytes(&self) -> usize {
-        self.allocated.get()
+        self.retired_used.get() + self.current_used() - self.padding.get()
     }
 
     /// Bytes held in chunks (footers and spare chunks included): what the arena costs.
@@ -826,7 +855,6 @@ unsafe impl Allocator for MemoryArena {
             let start = unsafe { self.cursor.get().sub(size) };
             self.wipe(start, self.cursor.get());
             self.cursor.set(start);
-            self.allocated.set(self.allocated.get() - size);
         }
     }
 
@@ -849,7 +877,6 @@ unsafe impl Allocator for MemoryArena {
             let start = unsafe { self.cursor.get().sub(old) };
             // SAFETY: as above, `start + new` is at most the end of the chunk.
             self.cursor.set(unsafe { start.add(new) });
-            self.allocated.set(self.allocated.get() + (new - old));
             return Ok(block(start, new));
         }
         let fresh = self.try_alloc_layout(new_layout)?;
@@ -904,7 +931,6 @@ unsafe impl Allocator for MemoryArena {
             let new_cursor = unsafe { cursor.sub(old - new) };
             self.wipe(new_cursor, cursor);
             self.cursor.set(new_cursor);
-            self.allocated.set(self.allocated.get() - (old - new));
             // SAFETY: the block starts `new` bytes below the new cursor (same provenance).
             return Ok(block(unsafe { new_cursor.sub(new) }, new));
         }

@@ -6,7 +6,14 @@ use proptest::test_runner::Config;
 /// never touches the file system (Miri isolates it).
 pub(crate) fn proptest_config(cases: u32) -> Config {
     Config {
-        cases: if cfg!(miri) { 4 } else { cases },
+        cases: if cfg!(miri) {
+            4
+        } else {
+            std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(cases)
+        },
         failure_persistence: None,
         ..Config::default()
     }

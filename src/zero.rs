@@ -32,6 +32,7 @@ pub(crate) unsafe fn zero_bytes(ptr: NonNull<u8>, len: usize) {
 /// # Safety
 ///
 /// `ptr` must be valid for reads of `len` bytes, all of them initialised.
+#[allow(dead_code)] // used by the pool's validation
 pub(crate) unsafe fn is_zeroed(ptr: NonNull<u8>, len: usize) -> bool {
     // SAFETY: the caller guarantees `len` initialised, readable bytes at `ptr`.
     let bytes = unsafe { core::slice::from_raw_parts(ptr.as_ptr(), len) };

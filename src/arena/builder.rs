@@ -10,7 +10,7 @@ pub const FIRST_CHUNK_SIZE: usize = 4096;
 
 /// The default cap on the size of the regular chunks (chunk sizes double up to it). A single
 /// request larger than this still gets a chunk of its own, sized to fit.
-pub const DEFAULT_MAX_CHUNK_SIZE: usize = 16 << 20;
+pub const DEFAULT_MAX_CHUNK_SIZE: usize = 256 << 20;
 
 /// Configures and builds a [`MemoryArena`].
 ///

@@ -28,8 +28,8 @@ pub(crate) struct ChunkFooter {
 }
 
 pub(crate) const FOOTER_SIZE: usize = size_of::<ChunkFooter>();
-const _: () = assert!(FOOTER_SIZE % align_of::<ChunkFooter>() == 0);
-const _: () = assert!(CHUNK_ALIGN % align_of::<ChunkFooter>() == 0);
+const _: () = assert!(FOOTER_SIZE.is_multiple_of(align_of::<ChunkFooter>()));
+const _: () = assert!(CHUNK_ALIGN.is_multiple_of(align_of::<ChunkFooter>()));
 
 /// The chunk layout that holds `data_size` bytes of data aligned to `align`, or `None` when no
 /// such layout exists (overflow, or larger than `isize::MAX`).
@@ -44,7 +44,7 @@ impl ChunkFooter {
         layout: Layout,
         prev: Option<NonNull<ChunkFooter>>,
     ) -> Option<NonNull<ChunkFooter>> {
-        debug_assert!(layout.size() >= FOOTER_SIZE && layout.size() % CHUNK_ALIGN == 0);
+        debug_assert!(layout.size() >= FOOTER_SIZE && layout.size().is_multiple_of(CHUNK_ALIGN));
         // SAFETY: `layout` has a non-zero size (it holds at least the footer).
         let base = NonNull::new(unsafe { crate::rust_alloc::alloc::alloc(layout) })?;
         // SAFETY: the footer lies inside the allocation: `layout.size() >= FOOTER_SIZE`.
