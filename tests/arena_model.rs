@@ -153,7 +153,7 @@ fn run(arena: &MemoryArena, ops: &[Op], model: &mut Model, floor: usize) {
                         };
                         if block.ptr == old.ptr {
                             assert!(
-                                newest || *extra == 0 && old.size == 0 || old.size == 0,
+                                newest || old.size == 0,
                                 "only the newest block grows in place"
                             );
                             model.allocated += extra;
@@ -162,7 +162,7 @@ fn run(arena: &MemoryArena, ops: &[Op], model: &mut Model, floor: usize) {
                         }
                         model.live.remove(i);
                         check_new_block(&model.live, &block);
-                        assert!(block.ptr.addr().get() % block.align == 0);
+                        assert!(block.ptr.addr().get().is_multiple_of(block.align));
                         block.size = old.size;
                         assert!(block.intact(), "grow lost the contents");
                         block.size = new_layout.size();
