@@ -11,8 +11,14 @@ pub use allocator_api2;
 
 mod alloc;
 pub mod arena;
+mod error;
+pub mod pool;
 #[cfg(test)]
 mod test_support;
 mod zero;
 
 pub use crate::arena::{ArenaBuilder, MemoryArena};
+pub use crate::error::PoolError;
+#[cfg(feature = "std")]
+pub use crate::pool::MemoryPool;
+pub use crate::pool::{LocalPool, PoolBuilder, PoolStats, set_oom_handler};

@@ -196,7 +196,7 @@ fn scope_rewinds_and_frees_added_chunks() {
         assert!(a.chunk_count() > chunks);
         total
     });
-    assert_eq!(sum, (0..scaled(10_000) as u64).sum());
+    assert_eq!(sum, (0..scaled(10_000) as u64).sum::<u64>());
     assert_eq!(
         (
             arena.chunk_count(),

@@ -1,0 +1,1077 @@
+//! `MemoryPool` and `LocalPool`: a general-purpose allocator with O(1) reuse, zero-on-free,
+//! bounded memory, and no per-block header.
+//!
+//! # Design
+//!
+//! - **Size classes** (16 B to 8 KiB, 56 classes) are served from 64 KiB slabs aligned to their
+//!   size. A slab holds blocks of one class; freed blocks go on the slab's intrusive free list
+//!   and are reused first: allocation and free are O(1). `deallocate` receives the `Layout`, so
+//!   the class is recomputed from it and the slab is found by masking the address: no header.
+//!   (The C design spent ~32 bytes per container and searched containers in O(n).)
+//! - **Medium blocks** (to 1 MiB) are carved best-fit from 4 MiB regions, with splitting and
+//!   coalescing, in O(log n) ([`medium`]).
+//! - **Large blocks** come straight from the system and go straight back.
+//! - **Threads**: the slabs are split into shards, each behind its own lock; a thread always
+//!   allocates from the same shard (chosen round-robin on first use), and a block freed by
+//!   another thread goes back to its owner shard, found through the slab header. Threads only
+//!   meet on a lock when they share a shard or free each other's blocks. `LocalPool` is the same
+//!   engine with one shard and [`LocalLock`], which has no atomic instruction at all and makes
+//!   the pool `!Sync`.
+//! - **Zeroing**: with `zero_on_free` (the default), every byte a caller could have written is
+//!   zeroed when the block is freed or shrunk, and fresh memory comes zeroed from the system, so
+//!   every block the pool hands out reads zero and `allocate_zeroed` costs nothing extra.
+//! - **Bounded**: `max_bytes` caps the memory reserved from the system; a request that cannot
+//!   be met calls the out-of-memory handler (with no lock held) and returns `Err`.
+//!
+//! On a 64-core machine the default is 64 shards (twice the cores, at most 64): each thread
+//! pays one uncontended lock per operation and contends only with the threads that share its
+//! shard, so throughput grows with the cores until threads outnumber shards.
+
+mod builder;
+mod dump;
+mod lock;
+pub(crate) mod medium;
+mod oom;
+pub(crate) mod shard;
+pub(crate) mod size_class;
+pub(crate) mod slab;
+
+pub use builder::PoolBuilder;
+pub use dump::{ClassUsage, PoolDump};
+pub use lock::LocalLock;
+pub use oom::{clear_oom_handler, set_oom_handler};
+
+use crate::alloc::{AllocError, Allocator, Layout, MAX_SYSTEM_ALIGN, block, dangling_for};
+use crate::error::PoolError;
+use crate::rust_alloc::boxed::Box;
+use crate::rust_alloc::collections::BTreeMap;
+use crate::rust_alloc::vec::Vec;
+use crate::zero::{is_zeroed, zero_bytes};
+use core::fmt;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicUsize, Ordering};
+use lock_api::{Mutex, RawMutex};
+use medium::{MediumHeap, REGION_SIZE};
+use shard::{Counters, ShardHeap};
+use size_class::{CLASS_COUNT, Route, class_size, route};
+use slab::{SLAB_LAYOUT, SLAB_SIZE, Slab};
+
+/// The thread-safe pool: sharded, one `parking_lot` lock per shard. `Send + Sync`.
+///
+/// # Examples
+///
+/// ```
+/// use memory_manager::MemoryPool;
+/// use memory_manager::allocator_api2::vec::Vec;
+///
+/// let pool = MemoryPool::new();
+/// std::thread::scope(|s| {
+///     for t in 0..4u64 {
+///         let pool = &pool;
+///         s.spawn(move || {
+///             let mut v: Vec<u64, &MemoryPool> = Vec::new_in(pool);
+///             v.extend(0..1000 * t);
+///         });
+///     }
+/// });
+/// assert_eq!(pool.stats().live_bytes, 0);
+/// ```
+#[cfg(feature = "std")]
+pub type MemoryPool = Pool<parking_lot::RawMutex>;
+
+/// The single-threaded pool: the same engine with one shard and no atomic instruction.
+/// `Send`, not `Sync`.
+///
+/// # Examples
+///
+/// ```
+/// use memory_manager::LocalPool;
+/// use memory_manager::allocator_api2::alloc::Allocator;
+/// use core::alloc::Layout;
+///
+/// let pool = LocalPool::new();
+/// let layout = Layout::new::<[u64; 8]>();
+/// let block = pool.allocate(layout).unwrap();
+/// // Every block the pool hands out reads zero.
+/// assert!(unsafe { block.as_ref() }.iter().all(|&b| b == 0));
+/// unsafe { pool.deallocate(block.cast(), layout) };
+/// let again = pool.allocate(layout).unwrap();
+/// assert_eq!(again.cast::<u8>(), block.cast::<u8>()); // reused in O(1)
+/// assert_eq!(pool.stats().reuse_hits, 1);
+/// # unsafe { pool.deallocate(again.cast(), layout) };
+/// ```
+pub type LocalPool = Pool<LocalLock>;
+
+/// The pool engine, generic over its lock. Use [`MemoryPool`] or [`LocalPool`]; any other
+/// `lock_api::RawMutex` works too, through [`PoolBuilder::new`].
+pub struct Pool<R: RawMutex> {
+    shards: Box<[Shard<R>]>,
+    shard_mask: usize,
+    cache: Mutex<R, SlabCache>,
+    medium: Mutex<R, MediumHeap>,
+    large: Mutex<R, LargeBlocks>,
+    reserved: AtomicUsize,
+    config: Config,
+}
+
+/// One shard on its own cache lines, so two shards' locks never share one.
+#[repr(align(128))]
+struct Shard<R: RawMutex>(Mutex<R, ShardHeap>);
+
+#[derive(Clone, Copy)]
+pub(crate) struct Config {
+    pub(crate) max_bytes: usize,
+    pub(crate) zero_on_free: bool,
+    pub(crate) min_align: usize,
+    pub(crate) oom_handler: Option<fn(Layout)>,
+}
+
+/// Empty slabs waiting for reuse by any shard and class (zeroed when zeroing is on).
+#[derive(Default)]
+struct SlabCache(Vec<NonNull<Slab>>);
+// SAFETY: cached slabs are owned by the pool alone and only touched under the cache lock.
+unsafe impl Send for SlabCache {}
+
+/// Large blocks by address, with the pointer (and provenance) we handed out and their layout.
+#[derive(Default)]
+struct LargeBlocks(BTreeMap<usize, (NonNull<u8>, Layout)>);
+// SAFETY: the blocks are owned by the pool until freed; the map is only touched under its lock.
+unsafe impl Send for LargeBlocks {}
+
+/// A snapshot of a pool's counters.
+///
+/// # Examples
+///
+/// ```
+/// use memory_manager::LocalPool;
+/// use memory_manager::allocator_api2::vec::Vec;
+///
+/// let pool = LocalPool::new();
+/// let mut v: Vec<u8, &LocalPool> = Vec::with_capacity_in(100, &pool);
+/// v.push(1);
+/// let stats = pool.stats();
+/// assert_eq!((stats.live_bytes, stats.live_allocations), (100, 1));
+/// assert!(stats.reserved_bytes >= 100);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolStats {
+    /// Bytes in live allocations (as requested, not rounded to a class).
+    pub live_bytes: usize,
+    /// Live allocations.
+    pub live_allocations: usize,
+    /// The most `live_bytes` ever reached. Exact with one shard (`LocalPool`, or a
+    /// `MemoryPool` used by one thread); with several shards, the sum of each shard's peak,
+    /// an upper bound that threads never had to synchronise to keep.
+    pub peak_live_bytes: usize,
+    /// Bytes obtained from the system and not yet given back: slabs, medium regions, large
+    /// blocks.
+    pub reserved_bytes: usize,
+    /// Small allocations served from a free list: a block freed earlier, reused in O(1).
+    pub reuse_hits: usize,
+    /// Allocations served so far (zero-sized ones excluded).
+    pub total_allocations: usize,
+}
+
+impl PoolStats {
+    /// `reserved_bytes / peak_live_bytes`: how much memory the pool holds per byte it ever had
+    /// to hold at once (1.0 is perfect). `None` before the first allocation.
+    pub fn fragmentation(&self) -> Option<f64> {
+        (self.peak_live_bytes > 0).then(|| self.reserved_bytes as f64 / self.peak_live_bytes as f64)
+    }
+}
+
+// ----- construction -------------------------------------------------------------------------------
+
+macro_rules! constructors {
+    ($pool:ty, $lock:ty, $shards:expr, $doc:literal) => {
+        impl $pool {
+            #[doc = concat!("A ", $doc, " with the default settings: zeroing on, no limit. Reserves nothing until used.")]
+            pub fn new() -> Self {
+                Self::builder().build()
+            }
+
+            #[doc = concat!("A ", $doc, " with `bytes` bytes of slabs reserved up front (the seed's `mem_pool_init` capacity).")]
+            ///
+            /// # Panics
+            ///
+            /// Calls `handle_alloc_error` if the memory cannot be reserved.
+            pub fn with_capacity(bytes: usize) -> Self {
+                Self::builder().capacity(bytes).build()
+            }
+
+            #[doc = concat!("A builder for a ", $doc, ": `max_bytes`, `zero_on_free`, `min_align`, `oom_handler`, `capacity`, `shards`.")]
+            pub fn builder() -> PoolBuilder<$lock> {
+                PoolBuilder::new().shards($shards)
+            }
+        }
+
+        impl Default for $pool {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+    };
+}
+
+constructors!(LocalPool, LocalLock, 1, "single-threaded pool");
+#[cfg(feature = "std")]
+constructors!(
+    MemoryPool,
+    parking_lot::RawMutex,
+    default_shards(),
+    "thread-safe pool"
+);
+
+/// Twice the cores, as a power of two, at most 64: enough that threads rarely share a shard.
+#[cfg(feature = "std")]
+fn default_shards() -> usize {
+    std::thread::available_parallelism()
+        .map_or(4, |n| n.get() * 2)
+        .next_power_of_two()
+        .min(64)
+}
+
+impl<R: RawMutex> Pool<R> {
+    pub(crate) fn from_config(config: Config, shards: usize) -> Self {
+        let shards = shards.max(1).next_power_of_two();
+        Self {
+            shards: (0..shards)
+                .map(|index| Shard(Mutex::new(ShardHeap::new(index))))
+                .collect(),
+            shard_mask: shards - 1,
+            cache: Mutex::new(SlabCache::default()),
+            medium: Mutex::new(MediumHeap::default()),
+            large: Mutex::new(LargeBlocks::default()),
+            reserved: AtomicUsize::new(0),
+            config,
+        }
+    }
+
+    /// Reserves `bytes` of slabs up front, into the slab cache.
+    pub(crate) fn reserve_slabs(&self, bytes: usize) -> Result<(), AllocError> {
+        let count = bytes.div_ceil(SLAB_SIZE);
+        for _ in 0..count {
+            let slab = self.system_alloc(SLAB_LAYOUT).ok_or(AllocError)?;
+            self.cache.lock().0.push(slab.cast());
+        }
+        Ok(())
+    }
+
+    /// How many shards the pool has.
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// Whether freed memory is zeroed (see [`PoolBuilder::zero_on_free`]).
+    pub fn zero_on_free(&self) -> bool {
+        self.config.zero_on_free
+    }
+
+    /// The cap on reserved memory, if any.
+    pub fn max_bytes(&self) -> Option<usize> {
+        (self.config.max_bytes != usize::MAX).then_some(self.config.max_bytes)
+    }
+
+    // ----- system memory --------------------------------------------------------------------------
+
+    /// Counts `bytes` against `max_bytes`; `false` if that would exceed it.
+    fn reserve(&self, bytes: usize) -> bool {
+        self.reserved
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |reserved| {
+                reserved
+                    .checked_add(bytes)
+                    .filter(|&total| total <= self.config.max_bytes)
+            })
+            .is_ok()
+    }
+
+    fn unreserve(&self, bytes: usize) {
+        self.reserved.fetch_sub(bytes, Ordering::Relaxed);
+    }
+
+    /// Zeroed memory from the system, within `max_bytes`.
+    fn system_alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
+        if layout.align() > MAX_SYSTEM_ALIGN || !self.reserve(layout.size()) {
+            return None;
+        }
+        // SAFETY: every layout we ask for has a non-zero size.
+        let ptr = NonNull::new(unsafe { crate::rust_alloc::alloc::alloc_zeroed(layout) });
+        if ptr.is_none() {
+            self.unreserve(layout.size());
+        }
+        ptr
+    }
+
+    /// Gives memory back to the system.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from [`Pool::system_alloc`] with `layout` and is not used afterwards.
+    unsafe fn system_free(&self, ptr: NonNull<u8>, layout: Layout) {
+        // SAFETY: the caller's contract.
+        unsafe { crate::rust_alloc::alloc::dealloc(ptr.as_ptr(), layout) };
+        self.unreserve(layout.size());
+    }
+
+    /// A request could not be met: call the handler (with no lock held) and fail.
+    #[cold]
+    #[inline(never)]
+    fn out_of_memory(&self, layout: Layout) -> AllocError {
+        if let Some(handler) = self.config.oom_handler.or_else(oom::global_handler) {
+            handler(layout);
+        }
+        AllocError
+    }
+
+    // ----- shards -------------------------------------------------------------------------------
+
+    /// The shard the calling thread allocates from.
+    #[inline(always)]
+    fn home_shard(&self) -> &Mutex<R, ShardHeap> {
+        let index = if self.shard_mask == 0 {
+            0
+        } else {
+            thread_hint() & self.shard_mask
+        };
+        &self.shards[index].0
+    }
+
+    /// Records a medium or large allocation's bytes in the calling thread's shard.
+    fn account(&self, update: impl FnOnce(&mut Counters)) {
+        update(&mut self.home_shard().lock().counters);
+    }
+
+    // ----- small blocks -------------------------------------------------------------------------
+
+    #[inline(always)]
+    fn alloc_small(&self, class: usize, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+        let mut heap = self.home_shard().lock();
+        let (ptr, reuse) = match heap.alloc(class, self.config.zero_on_free) {
+            Some(hit) => hit,
+            None => match self.new_slab() {
+                Some(slab) => {
+                    heap.adopt(slab, class);
+                    heap.alloc(class, self.config.zero_on_free)
+                        .expect("a fresh slab has a free block")
+                }
+                None => {
+                    drop(heap);
+                    return Err(self.out_of_memory(layout));
+                }
+            },
+        };
+        heap.counters.on_alloc(layout.size(), reuse);
+        heap.counters.small_blocks += 1;
+        Ok(ptr)
+    }
+
+    /// An empty slab: from the cache, or new from the system.
+    #[cold]
+    fn new_slab(&self) -> Option<NonNull<Slab>> {
+        if let Some(slab) = self.cache.lock().0.pop() {
+            return Some(slab);
+        }
+        self.system_alloc(SLAB_LAYOUT).map(NonNull::cast)
+    }
+
+    /// # Safety
+    ///
+    /// `ptr` is a live small block allocated with `layout`.
+    #[inline(always)]
+    unsafe fn free_small(&self, ptr: NonNull<u8>, layout: Layout) {
+        if self.config.zero_on_free {
+            // SAFETY: the block has at least `layout.size()` bytes, and is ours again.
+            unsafe { zero_bytes(ptr, layout.size()) };
+        }
+        let slab = Slab::of(ptr);
+        // SAFETY: the block is live, so its slab's owner is stable.
+        let owner = unsafe { Slab::owner_of(ptr) };
+        let mut heap = self.shards[owner].0.lock();
+        let empty = heap.free(slab, ptr);
+        heap.counters.on_free(layout.size());
+        heap.counters.small_blocks -= 1;
+        drop(heap);
+        if let Some(slab) = empty {
+            self.retire_slab(slab);
+        }
+    }
+
+    /// A slab with no live block left its shard: wipe it and keep it for reuse.
+    #[cold]
+    fn retire_slab(&self, slab: NonNull<Slab>) {
+        if self.config.zero_on_free {
+            // SAFETY: the slab was detached from its shard and has no live block.
+            unsafe { Slab::wipe(slab) };
+        }
+        self.cache.lock().0.push(slab);
+    }
+
+    // ----- medium and large blocks --------------------------------------------------------------
+
+    fn alloc_medium(&self, size: usize, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+        let mut heap = self.medium.lock();
+        let ptr = match heap.alloc(size) {
+            Some(ptr) => ptr,
+            None => {
+                let region_layout =
+                    Layout::from_size_align(REGION_SIZE, 4096).expect("region layout");
+                let Some(region) = self.system_alloc(region_layout) else {
+                    drop(heap);
+                    return Err(self.out_of_memory(layout));
+                };
+                heap.add_region(region);
+                heap.alloc(size)
+                    .expect("a fresh region holds any medium block")
+            }
+        };
+        drop(heap);
+        self.account(|c| c.on_alloc(layout.size(), false));
+        Ok(ptr)
+    }
+
+    /// # Safety
+    ///
+    /// `ptr` is a live medium block of `size` (rounded) bytes allocated with `layout`.
+    unsafe fn free_medium(&self, ptr: NonNull<u8>, size: usize, layout: Layout) {
+        if self.config.zero_on_free {
+            // SAFETY: the block has at least `layout.size()` bytes and is ours again.
+            unsafe { zero_bytes(ptr, layout.size()) };
+        }
+        self.medium.lock().free(ptr, size);
+        self.account(|c| c.on_free(layout.size()));
+    }
+
+    fn alloc_large(&self, system: Layout, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+        let Some(ptr) = self.system_alloc(system) else {
+            return Err(self.out_of_memory(layout));
+        };
+        self.large.lock().0.insert(ptr.addr().get(), (ptr, system));
+        self.account(|c| c.on_alloc(layout.size(), false));
+        Ok(ptr)
+    }
+
+    /// # Safety
+    ///
+    /// `ptr` is a live large block allocated with `layout`.
+    unsafe fn free_large(&self, ptr: NonNull<u8>, layout: Layout) {
+        let Some((ours, system)) = self.large.lock().0.remove(&ptr.addr().get()) else {
+            panic!(
+                "deallocate({ptr:p}, size {}, align {}): not a block of this pool",
+                layout.size(),
+                layout.align()
+            );
+        };
+        if self.config.zero_on_free {
+            // SAFETY: the whole block is ours again; zero it before it leaves.
+            unsafe { zero_bytes(ours, system.size()) };
+        }
+        // SAFETY: allocated by `system_alloc` with `system`, now unregistered.
+        unsafe { self.system_free(ours, system) };
+        self.account(|c| c.on_free(layout.size()));
+    }
+
+    // ----- the allocator ------------------------------------------------------------------------
+
+    #[inline(always)]
+    fn alloc_inner(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+        match route(layout, self.config.min_align) {
+            Route::Small(class) => self.alloc_small(class, layout),
+            Route::Zero => Ok(dangling_for(
+                Layout::from_size_align(0, layout.align().max(self.config.min_align))
+                    .map_err(|_| AllocError)?,
+            )),
+            Route::Medium(size) => self.alloc_medium(size, layout),
+            Route::Large(system) => {
+                if system.size() != layout.size() {
+                    // `min_align` made the layout impossible.
+                    return Err(AllocError);
+                }
+                self.alloc_large(system, layout)
+            }
+        }
+    }
+
+    /// Moves a block to a fresh allocation, copying `copy` bytes.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is live with `old`; `copy <= min(old.size(), new.size())`.
+    unsafe fn reallocate(
+        &self,
+        ptr: NonNull<u8>,
+        old: Layout,
+        new: Layout,
+        copy: usize,
+    ) -> Result<NonNull<[u8]>, AllocError> {
+        let fresh = self.alloc_inner(new)?;
+        // SAFETY: `fresh` is a new block, disjoint from `ptr`; both hold `copy` bytes.
+        unsafe { fresh.as_ptr().copy_from_nonoverlapping(ptr.as_ptr(), copy) };
+        // SAFETY: the caller's contract; the contents now live in `fresh`.
+        unsafe { self.deallocate(ptr, old) };
+        Ok(block(fresh, new.size()))
+    }
+
+    // ----- introspection ------------------------------------------------------------------------
+
+    /// A snapshot of the counters, consistent across shards (they are all locked at once).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::alloc::Layout;
+    /// use memory_manager::allocator_api2::alloc::Allocator;
+    /// let pool = memory_manager::LocalPool::new();
+    /// let layout = Layout::new::<[u8; 48]>();
+    /// let a = pool.allocate(layout).unwrap();
+    /// let b = pool.allocate(layout).unwrap();
+    /// unsafe { pool.deallocate(a.cast(), layout) };
+    /// let s = pool.stats();
+    /// assert_eq!((s.live_bytes, s.live_allocations, s.peak_live_bytes), (48, 1, 96));
+    /// # unsafe { pool.deallocate(b.cast(), layout) };
+    /// ```
+    pub fn stats(&self) -> PoolStats {
+        let guards: Vec<_> = self.shards.iter().map(|shard| shard.0.lock()).collect();
+        let mut stats = PoolStats::default();
+        for heap in &guards {
+            let c = &heap.counters;
+            stats.live_bytes = stats.live_bytes.wrapping_add(c.live_bytes);
+            stats.live_allocations = stats.live_allocations.wrapping_add(c.live_allocations);
+            stats.peak_live_bytes += c.peak_live_bytes;
+            stats.reuse_hits += c.reuse_hits;
+            stats.total_allocations += c.allocations;
+        }
+        stats.reserved_bytes = self.reserved.load(Ordering::Relaxed);
+        stats
+    }
+
+    /// Checks every internal structure and returns the first inconsistency: slab headers
+    /// against their shard, every free list (inside its slab, on block boundaries, no block
+    /// listed twice, length matching the counts), no block both free and live, free and
+    /// never-used memory still zero (with zeroing on), the medium free set, and the totals
+    /// (live blocks, reserved bytes, `max_bytes`). The seed's `mem_pool_validate`.
+    ///
+    /// All locks are held for the walk, so other threads wait; it reads every free byte, so it
+    /// costs time in proportion to the memory the pool holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::alloc::Layout;
+    /// use memory_manager::allocator_api2::alloc::Allocator;
+    /// let pool = memory_manager::LocalPool::new();
+    /// let p = pool.allocate(Layout::new::<u64>()).unwrap();
+    /// assert_eq!(pool.validate(), Ok(()));
+    /// # unsafe { pool.deallocate(p.cast(), Layout::new::<u64>()) };
+    /// ```
+    pub fn validate(&self) -> Result<(), PoolError> {
+        let heaps: Vec<_> = self.shards.iter().map(|shard| shard.0.lock()).collect();
+        let cache = self.cache.lock();
+        let medium = self.medium.lock();
+        let large = self.large.lock();
+        let zero = self.config.zero_on_free;
+
+        let mut live_allocations = 0usize;
+        let mut slab_count = 0;
+        for heap in &heaps {
+            let mut small_blocks = 0;
+            for (index, &slab) in heap.slabs.iter().enumerate() {
+                small_blocks += validate_slab(slab, heap.index, index, zero)?;
+            }
+            slab_count += heap.slabs.len();
+            for (class, list) in heap.classes.iter().enumerate() {
+                validate_class_list(heap, class, list)?;
+            }
+            if small_blocks != heap.counters.small_blocks {
+                return Err(PoolError::CountMismatch {
+                    what: "live blocks in a shard's slabs",
+                    expected: small_blocks,
+                    found: heap.counters.small_blocks,
+                });
+            }
+            live_allocations = live_allocations.wrapping_add(heap.counters.live_allocations);
+        }
+        for &slab in &cache.0 {
+            if zero {
+                // SAFETY: cached slabs are ours and entirely initialised (zeroed).
+                let body =
+                    unsafe { NonNull::slice_from_raw_parts(slab.cast::<u8>(), SLAB_SIZE).as_ref() };
+                // The header of a reused slab is rewritten on adoption; only its data must be 0.
+                if let Some(offset) = body[core::mem::size_of::<Slab>()..]
+                    .iter()
+                    .position(|&b| b != 0)
+                {
+                    return Err(PoolError::FreeBlockNotZero {
+                        block: slab.addr().get(),
+                        size: SLAB_SIZE,
+                        offset: offset + core::mem::size_of::<Slab>(),
+                    });
+                }
+            }
+        }
+        medium.validate(zero)?;
+
+        let blocks = heaps.iter().map(|h| h.counters.small_blocks).sum::<usize>()
+            + medium.live_blocks
+            + large.0.len();
+        if blocks != live_allocations {
+            return Err(PoolError::CountMismatch {
+                what: "live allocations (small + medium + large)",
+                expected: blocks,
+                found: live_allocations,
+            });
+        }
+        let reserved = self.reserved.load(Ordering::Relaxed);
+        let held = (slab_count + cache.0.len()) * SLAB_SIZE
+            + medium.region_count() * REGION_SIZE
+            + large.0.values().map(|(_, l)| l.size()).sum::<usize>();
+        if held != reserved {
+            return Err(PoolError::CountMismatch {
+                what: "reserved bytes",
+                expected: held,
+                found: reserved,
+            });
+        }
+        if reserved > self.config.max_bytes {
+            return Err(PoolError::OverLimit {
+                reserved,
+                max_bytes: self.config.max_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    /// Diagnostics (the seed's `mem_pool_dump`): per size class, the slabs and their used and
+    /// free blocks; the slab cache; medium regions with free bytes and the largest free range;
+    /// large blocks; live, peak and reserved bytes and the fragmentation ratio. Taken as one
+    /// consistent snapshot; print it with `{}`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::LocalPool;
+    /// use memory_manager::allocator_api2::boxed::Box;
+    /// let pool = LocalPool::new();
+    /// let value = Box::new_in([7u32; 10], &pool);
+    /// let text = pool.dump().to_string();
+    /// assert!(text.contains("class 48 B"), "{text}");
+    /// # drop(value);
+    /// ```
+    pub fn dump(&self) -> PoolDump {
+        let stats = self.stats();
+        let heaps: Vec<_> = self.shards.iter().map(|shard| shard.0.lock()).collect();
+        let mut classes: Vec<ClassUsage> = (0..CLASS_COUNT)
+            .map(|class| ClassUsage {
+                block_size: class_size(class),
+                ..ClassUsage::default()
+            })
+            .collect();
+        for heap in &heaps {
+            for &slab in &heap.slabs {
+                // SAFETY: we hold the shard's lock; the slab is one of its own.
+                let s = unsafe { &*slab.as_ptr() };
+                let usage = &mut classes[s.class];
+                usage.slabs += 1;
+                usage.used_blocks += s.used;
+                usage.free_blocks += s.capacity - s.used;
+            }
+        }
+        drop(heaps);
+        classes.retain(|usage| usage.slabs > 0);
+        let cached_slabs = self.cache.lock().0.len();
+        let medium = self.medium.lock();
+        let (large_blocks, large_bytes) = {
+            let large = self.large.lock();
+            (large.0.len(), large.0.values().map(|(_, l)| l.size()).sum())
+        };
+        PoolDump {
+            stats,
+            shards: self.shards.len(),
+            classes,
+            cached_slabs,
+            medium_regions: medium.region_count(),
+            medium_live_blocks: medium.live_blocks,
+            medium_free_bytes: medium.free_bytes(),
+            medium_largest_free: medium.largest_free(),
+            large_blocks,
+            large_bytes,
+            max_bytes: self.max_bytes(),
+            zero_on_free: self.config.zero_on_free,
+        }
+    }
+
+    /// Gives memory that holds no live block back to the system: empty slabs (cached or still
+    /// attached to a shard) and entirely free medium regions. With zeroing on, all of it reads
+    /// zero when it goes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::LocalPool;
+    /// use memory_manager::allocator_api2::vec::Vec;
+    /// let pool = LocalPool::new();
+    /// let mut v: Vec<u64, &LocalPool> = Vec::new_in(&pool);
+    /// v.extend(0..100_000);
+    /// drop(v);
+    /// assert!(pool.stats().reserved_bytes > 0);
+    /// pool.trim();
+    /// assert_eq!(pool.stats().reserved_bytes, 0);
+    /// ```
+    pub fn trim(&self) {
+        let mut empty = Vec::new();
+        for shard in self.shards.iter() {
+            shard.0.lock().take_empty_slabs(&mut empty);
+        }
+        empty.append(&mut self.cache.lock().0);
+        for slab in empty {
+            if self.config.zero_on_free {
+                // SAFETY: the slab is detached and has no live block.
+                unsafe { Slab::wipe(slab) };
+            }
+            // SAFETY: slabs come from `system_alloc(SLAB_LAYOUT)` and are detached.
+            unsafe { self.system_free(slab.cast(), SLAB_LAYOUT) };
+        }
+        let regions = self.medium.lock().take_free_regions();
+        let region_layout = Layout::from_size_align(REGION_SIZE, 4096).expect("region layout");
+        for region in regions {
+            // SAFETY: an entirely free region, detached; with zeroing on, its free ranges were
+            // zeroed when freed, so it leaves zeroed.
+            unsafe { self.system_free(region, region_layout) };
+        }
+    }
+}
+
+/// The calling thread's shard hint: a number fixed per thread, handed out round-robin.
+#[cfg(feature = "std")]
+#[inline(always)]
+fn thread_hint() -> usize {
+    use core::cell::Cell;
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    std::thread_local! {
+        static HINT: Cell<usize> = const { Cell::new(usize::MAX) };
+    }
+    HINT.with(|hint| {
+        let value = hint.get();
+        if value != usize::MAX {
+            return value;
+        }
+        let value = NEXT.fetch_add(1, Ordering::Relaxed) & (usize::MAX >> 1);
+        hint.set(value);
+        value
+    })
+}
+
+/// Without `std` there is no thread-local storage: threads are told apart by their stacks,
+/// which lie at least 64 KiB apart on every platform we know of.
+#[cfg(not(feature = "std"))]
+#[inline(always)]
+fn thread_hint() -> usize {
+    let marker = 0u8;
+    let addr = core::ptr::addr_of!(marker).addr();
+    (addr >> 16) ^ (addr >> 24)
+}
+
+/// Checks one slab; returns its live block count.
+fn validate_slab(
+    slab: NonNull<Slab>,
+    shard: usize,
+    index: usize,
+    zero: bool,
+) -> Result<usize, PoolError> {
+    // SAFETY: the caller holds the owning shard's lock; the slab is one of its own.
+    let s = unsafe { &*slab.as_ptr() };
+    let addr = slab.addr().get();
+    let corrupt = |reason| {
+        Err(PoolError::CorruptSlab {
+            slab: addr,
+            class_size: s.block_size,
+            reason,
+        })
+    };
+    if s.owner.load(Ordering::Relaxed) != shard {
+        return corrupt("owned by another shard than the one listing it");
+    }
+    if s.all_index != index {
+        return corrupt("position in the shard's slab list is out of date");
+    }
+    if s.class >= CLASS_COUNT || class_size(s.class) != s.block_size {
+        return corrupt("block size does not match its class");
+    }
+    if s.bumped > s.capacity || s.used + s.free_count != s.bumped {
+        return corrupt("used + free blocks do not add up to the blocks handed out");
+    }
+    let start = addr + s.data_offset;
+    let end = start + s.bumped * s.block_size;
+    let mut seen = crate::rust_alloc::vec![false; s.capacity];
+    let mut count = 0;
+    let mut next = s.free;
+    while let Some(block) = next {
+        let at = block.addr().get();
+        let bad = |reason| {
+            Err(PoolError::CorruptFreeList {
+                slab: addr,
+                class_size: s.block_size,
+                block: at,
+                reason,
+            })
+        };
+        if at < start || at >= end {
+            return bad("outside the slab's used blocks");
+        }
+        if !(at - start).is_multiple_of(s.block_size) {
+            return bad("not on a block boundary");
+        }
+        let slot = (at - start) / s.block_size;
+        if seen[slot] {
+            return bad("listed twice (double free, or a cycle)");
+        }
+        seen[slot] = true;
+        count += 1;
+        if count > s.free_count {
+            return bad("longer than the free count");
+        }
+        if zero {
+            // SAFETY: a free block of our slab: initialised, and nobody else's.
+            let tail = unsafe { block.add(8) };
+            // SAFETY: as above; the block has `block_size >= 16` bytes.
+            if !unsafe { is_zeroed(tail, s.block_size - 8) } {
+                return Err(PoolError::FreeBlockNotZero {
+                    block: at,
+                    size: s.block_size,
+                    offset: 8 + first_nonzero(tail, s.block_size - 8),
+                });
+            }
+        }
+        // SAFETY: free blocks hold the next link in their first word.
+        next = unsafe { block.cast::<Option<NonNull<u8>>>().read() };
+    }
+    if count != s.free_count {
+        return corrupt("free list shorter than the free count");
+    }
+    if zero {
+        let fresh = Slab::data_start(slab, s.data_offset);
+        let used = s.bumped * s.block_size;
+        let left = (s.capacity - s.bumped) * s.block_size;
+        // SAFETY: never-used blocks of our slab, zeroed when the slab was obtained.
+        let tail = unsafe { fresh.add(used) };
+        // SAFETY: as above.
+        if !unsafe { is_zeroed(tail, left) } {
+            return Err(PoolError::FreeBlockNotZero {
+                block: tail.addr().get(),
+                size: left,
+                offset: first_nonzero(tail, left),
+            });
+        }
+    }
+    Ok(s.used)
+}
+
+fn first_nonzero(ptr: NonNull<u8>, len: usize) -> usize {
+    // SAFETY: only called on ranges `is_zeroed` just read.
+    let bytes = unsafe { core::slice::from_raw_parts(ptr.as_ptr(), len) };
+    bytes.iter().position(|&b| b != 0).unwrap_or(len)
+}
+
+fn validate_class_list(
+    heap: &ShardHeap,
+    class: usize,
+    list: &shard::ClassSlabs,
+) -> Result<(), PoolError> {
+    let check = |slab: NonNull<Slab>, reason| {
+        // SAFETY: the caller holds the shard's lock; listed slabs are its own.
+        let s = unsafe { &*slab.as_ptr() };
+        if s.class != class || heap.slabs.get(s.all_index) != Some(&slab) {
+            return Err(PoolError::CorruptSlab {
+                slab: slab.addr().get(),
+                class_size: s.block_size,
+                reason,
+            });
+        }
+        Ok(s)
+    };
+    if let Some(current) = list.current {
+        check(current, "current slab of the wrong class or not owned")?;
+    }
+    let mut next = list.partial;
+    let mut steps = 0;
+    while let Some(slab) = next {
+        let s = check(slab, "partial slab of the wrong class or not owned")?;
+        steps += 1;
+        if !s.listed || s.free_count == 0 || steps > heap.slabs.len() {
+            return Err(PoolError::CorruptSlab {
+                slab: slab.addr().get(),
+                class_size: s.block_size,
+                reason: "partial list entry without free blocks, or a cycle",
+            });
+        }
+        next = s.next;
+    }
+    Ok(())
+}
+
+impl<R: RawMutex> Drop for Pool<R> {
+    fn drop(&mut self) {
+        let zero = self.config.zero_on_free;
+        let mut slabs = core::mem::take(&mut self.cache.get_mut().0);
+        for shard in self.shards.iter_mut() {
+            slabs.append(&mut shard.0.get_mut().slabs);
+        }
+        for slab in slabs {
+            if zero {
+                // SAFETY: `&mut self`: nothing else can use the slab; live blocks die with the
+                // pool, so wiping them too is what "dropping frees everything, zeroed" means.
+                unsafe { Slab::wipe(slab) };
+            }
+            // SAFETY: allocated with `SLAB_LAYOUT` by `system_alloc`.
+            unsafe { self.system_free(slab.cast(), SLAB_LAYOUT) };
+        }
+        let region_layout = Layout::from_size_align(REGION_SIZE, 4096).expect("region layout");
+        let regions: Vec<_> = self.medium.get_mut().drain_regions().collect();
+        for region in regions {
+            if zero {
+                // SAFETY: the whole region is ours, initialised (zeroed from the system).
+                unsafe { zero_bytes(region, REGION_SIZE) };
+            }
+            // SAFETY: allocated with `region_layout` by `system_alloc`.
+            unsafe { self.system_free(region, region_layout) };
+        }
+        for (_, (ptr, layout)) in core::mem::take(&mut self.large.get_mut().0) {
+            if zero {
+                // SAFETY: a live large block, ours alone now.
+                unsafe { zero_bytes(ptr, layout.size()) };
+            }
+            // SAFETY: allocated with `layout` by `system_alloc`.
+            unsafe { self.system_free(ptr, layout) };
+        }
+    }
+}
+
+impl<R: RawMutex> fmt::Debug for Pool<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pool")
+            .field("shards", &self.shards.len())
+            .field("stats", &self.stats())
+            .field("max_bytes", &self.max_bytes())
+            .field("zero_on_free", &self.config.zero_on_free)
+            .finish()
+    }
+}
+
+// SAFETY: blocks are carved from slabs, regions and system allocations the pool owns and keeps
+// until they are freed (or the pool is dropped, which needs every borrow to have ended). A block
+// is in exactly one place at a time (handed out, on a free list, or in a free range), guarded by
+// the lock of its shard or heap, so blocks never overlap. `route` is a pure function of the
+// layout, so `deallocate`/`grow`/`shrink` find the block where `allocate` put it. Moves copy
+// `min(old, new)` bytes.
+unsafe impl<R: RawMutex> Allocator for Pool<R> {
+    #[inline(always)]
+    fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
+        self.alloc_inner(layout)
+            .map(|ptr| block(ptr, layout.size()))
+    }
+
+    #[inline(always)]
+    fn allocate_zeroed(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
+        let ptr = self.alloc_inner(layout)?;
+        if !self.config.zero_on_free {
+            // SAFETY: a fresh block of `layout.size()` bytes.
+            unsafe { ptr.as_ptr().write_bytes(0, layout.size()) };
+        }
+        // With zeroing on, every block reads zero already: nothing to do.
+        Ok(block(ptr, layout.size()))
+    }
+
+    #[inline(always)]
+    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
+        match route(layout, self.config.min_align) {
+            // SAFETY: the caller guarantees `ptr` is live with `layout`.
+            Route::Small(_) => unsafe { self.free_small(ptr, layout) },
+            Route::Zero => {}
+            // SAFETY: as above.
+            Route::Medium(size) => unsafe { self.free_medium(ptr, size, layout) },
+            // SAFETY: as above.
+            Route::Large(_) => unsafe { self.free_large(ptr, layout) },
+        }
+    }
+
+    unsafe fn grow(
+        &self,
+        ptr: NonNull<u8>,
+        old_layout: Layout,
+        new_layout: Layout,
+    ) -> Result<NonNull<[u8]>, AllocError> {
+        let min_align = self.config.min_align;
+        let (old, new) = (old_layout.size(), new_layout.size());
+        match (route(old_layout, min_align), route(new_layout, min_align)) {
+            (Route::Small(a), Route::Small(b)) if a == b => {
+                // SAFETY: `ptr` is a live small block (caller), so its slab's owner is stable.
+                let owner = unsafe { Slab::owner_of(ptr) };
+                self.shards[owner].0.lock().counters.on_resize(old, new);
+                return Ok(block(ptr, new));
+            }
+            (Route::Medium(a), Route::Medium(b)) if self.medium.lock().grow_in_place(ptr, a, b) => {
+                self.account(|c| c.on_resize(old, new));
+                return Ok(block(ptr, new));
+            }
+            _ => {}
+        }
+        // SAFETY: `ptr` is live with `old_layout`; `old <= new`.
+        unsafe { self.reallocate(ptr, old_layout, new_layout, old) }
+    }
+
+    unsafe fn grow_zeroed(
+        &self,
+        ptr: NonNull<u8>,
+        old_layout: Layout,
+        new_layout: Layout,
+    ) -> Result<NonNull<[u8]>, AllocError> {
+        // SAFETY: forwarded with the caller's guarantees.
+        let grown = unsafe { self.grow(ptr, old_layout, new_layout)? };
+        if !self.config.zero_on_free {
+            let (old, new) = (old_layout.size(), new_layout.size());
+            // SAFETY: the grown block has `new` bytes; the tail past `old` is ours to set.
+            unsafe { grown.cast::<u8>().add(old).write_bytes(0, new - old) };
+        }
+        // With zeroing on, the bytes past the old size were never written since they were last
+        // zeroed (in place) or come from a block that reads zero (moved).
+        Ok(grown)
+    }
+
+    unsafe fn shrink(
+        &self,
+        ptr: NonNull<u8>,
+        old_layout: Layout,
+        new_layout: Layout,
+    ) -> Result<NonNull<[u8]>, AllocError> {
+        let min_align = self.config.min_align;
+        let (old, new) = (old_layout.size(), new_layout.size());
+        let in_place = match (route(old_layout, min_align), route(new_layout, min_align)) {
+            (Route::Small(a), Route::Small(b)) if a == b => Some(None),
+            (Route::Medium(a), Route::Medium(b)) => Some(Some((a, b))),
+            _ => None,
+        };
+        let Some(medium) = in_place else {
+            // SAFETY: `ptr` is live with `old_layout`; `new <= old`.
+            return unsafe { self.reallocate(ptr, old_layout, new_layout, new) };
+        };
+        if self.config.zero_on_free {
+            // SAFETY: the tail `new..old` of a live block, given back by the caller.
+            unsafe { zero_bytes(ptr.add(new), old - new) };
+        }
+        match medium {
+            None => {
+                // SAFETY: as in `grow`.
+                let owner = unsafe { Slab::owner_of(ptr) };
+                self.shards[owner].0.lock().counters.on_resize(old, new);
+            }
+            Some((a, b)) => {
+                self.medium.lock().shrink_in_place(ptr, a, b);
+                self.account(|c| c.on_resize(old, new));
+            }
+        }
+        Ok(block(ptr, new))
+    }
+}
+
+#[cfg(test)]
+mod tests;

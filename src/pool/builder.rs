@@ -1,0 +1,154 @@
+//! `PoolBuilder`: every setting of a pool in one place.
+
+use crate::alloc::{AllocError, Layout, handle_alloc_error};
+use crate::pool::{Config, Pool};
+use core::marker::PhantomData;
+use lock_api::RawMutex;
+
+/// Configures and builds a pool; `MemoryPool::builder()` builds a `MemoryPool`,
+/// `LocalPool::builder()` a `LocalPool`.
+///
+/// # Examples
+///
+/// ```
+/// use core::alloc::Layout;
+/// use memory_manager::LocalPool;
+///
+/// fn on_oom(layout: Layout) {
+///     eprintln!("pool full: {} bytes refused", layout.size());
+/// }
+/// let pool = LocalPool::builder()
+///     .max_bytes(1 << 20)     // never hold more than 1 MiB
+///     .min_align(64)          // every block on its own cache line
+///     .oom_handler(on_oom)
+///     .zero_on_free(true)     // the default
+///     .build();
+/// assert_eq!(pool.max_bytes(), Some(1 << 20));
+/// ```
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct PoolBuilder<R> {
+    config: Config,
+    capacity: usize,
+    shards: usize,
+    _lock: PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for PoolBuilder<R> {
+    fn clone(&self) -> Self {
+        Self {
+            config: self.config,
+            capacity: self.capacity,
+            shards: self.shards,
+            _lock: PhantomData,
+        }
+    }
+}
+
+impl<R> core::fmt::Debug for PoolBuilder<R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PoolBuilder")
+            .field("max_bytes", &self.config.max_bytes)
+            .field("zero_on_free", &self.config.zero_on_free)
+            .field("min_align", &self.config.min_align)
+            .field("oom_handler", &self.config.oom_handler.is_some())
+            .field("capacity", &self.capacity)
+            .field("shards", &self.shards)
+            .finish()
+    }
+}
+
+impl<R: RawMutex> Default for PoolBuilder<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<R: RawMutex> PoolBuilder<R> {
+    /// A builder with the defaults: no limit, zeroing on, no raised alignment, no handler of its
+    /// own, nothing reserved, one shard.
+    pub fn new() -> Self {
+        Self {
+            config: Config {
+                max_bytes: usize::MAX,
+                zero_on_free: true,
+                min_align: 1,
+                oom_handler: None,
+            },
+            capacity: 0,
+            shards: 1,
+            _lock: PhantomData,
+        }
+    }
+
+    /// Never reserve more than `bytes` from the system. A request past it calls the OOM handler
+    /// and returns `Err(AllocError)`; the pool stays fully usable.
+    pub fn max_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_bytes = bytes;
+        self
+    }
+
+    /// Whether every byte a caller could have written is zeroed when its block is freed (and
+    /// therefore every block handed out reads zero). On by default.
+    pub fn zero_on_free(mut self, zero: bool) -> Self {
+        self.config.zero_on_free = zero;
+        self
+    }
+
+    /// Raise every allocation's alignment to at least `align` (the seed's `MEM_ALIGNMENT`:
+    /// cache lines, SIMD).
+    ///
+    /// # Panics
+    ///
+    /// If `align` is not a power of two.
+    pub fn min_align(mut self, align: usize) -> Self {
+        assert!(
+            align.is_power_of_two(),
+            "min_align({align}): alignment must be a power of two"
+        );
+        self.config.min_align = align;
+        self
+    }
+
+    /// A handler called, with no lock held, when this pool cannot meet a request; it takes
+    /// precedence over the process-wide one ([`set_oom_handler`](crate::set_oom_handler)).
+    pub fn oom_handler(mut self, handler: fn(Layout)) -> Self {
+        self.config.oom_handler = Some(handler);
+        self
+    }
+
+    /// Reserve `bytes` of slabs when the pool is built.
+    pub fn capacity(mut self, bytes: usize) -> Self {
+        self.capacity = bytes;
+        self
+    }
+
+    /// How many shards (independently locked heaps) to split the pool into; rounded up to a
+    /// power of two. Threads are spread over them round-robin.
+    pub fn shards(mut self, shards: usize) -> Self {
+        self.shards = shards.max(1);
+        self
+    }
+
+    /// Builds the pool.
+    ///
+    /// # Panics
+    ///
+    /// Calls [`handle_alloc_error`] if the `capacity` cannot be reserved.
+    pub fn build(self) -> Pool<R> {
+        let capacity = self.capacity;
+        self.try_build().unwrap_or_else(|_| {
+            handle_alloc_error(
+                Layout::from_size_align(capacity.min(isize::MAX as usize), 1)
+                    .expect("size clamped to isize::MAX"),
+            )
+        })
+    }
+
+    /// Builds the pool, or returns `Err` if the `capacity` cannot be reserved (for example
+    /// because it exceeds `max_bytes`).
+    pub fn try_build(self) -> Result<Pool<R>, AllocError> {
+        let pool = Pool::from_config(self.config, self.shards);
+        pool.reserve_slabs(self.capacity)?;
+        Ok(pool)
+    }
+}

@@ -1,0 +1,361 @@
+use super::*;
+use crate::test_support::scaled;
+use allocator_api2::vec::Vec as AVec;
+use std::string::ToString;
+
+fn layout(size: usize, align: usize) -> Layout {
+    Layout::from_size_align(size, align).unwrap()
+}
+
+fn bytes_of(block: NonNull<[u8]>) -> &'static [u8] {
+    // SAFETY: test callers pass live, initialised blocks and stop using the slice before
+    // freeing them.
+    unsafe { block.as_ref() }
+}
+
+#[test]
+fn zero_sized_layouts_are_dangling_and_aligned() {
+    let pool = LocalPool::new();
+    for align_log in 0..16 {
+        let l = layout(0, 1 << align_log);
+        let p = pool.allocate(l).unwrap();
+        assert_eq!(p.len(), 0);
+        assert_eq!(p.cast::<u8>().addr().get() % l.align(), 0);
+        // SAFETY: zero-sized blocks may be freed too.
+        unsafe { pool.deallocate(p.cast(), l) };
+    }
+    assert_eq!(pool.stats(), PoolStats::default());
+}
+
+#[test]
+fn every_alignment_including_above_a_page() {
+    let pool = LocalPool::new();
+    let mut blocks = std::vec::Vec::new();
+    for align_log in 0..=14 {
+        for size in [1, 100, 5000, 20_000] {
+            let l = layout(size, 1 << align_log);
+            let p = pool.allocate(l).unwrap();
+            assert_eq!(p.cast::<u8>().addr().get() % l.align(), 0, "{l:?}");
+            assert!(bytes_of(p).iter().all(|&b| b == 0), "{l:?} not zeroed");
+            blocks.push((p, l));
+        }
+    }
+    assert_eq!(pool.validate(), Ok(()));
+    for (p, l) in blocks {
+        // SAFETY: live with `l`.
+        unsafe { pool.deallocate(p.cast(), l) };
+    }
+    assert_eq!(pool.stats().live_bytes, 0);
+    assert_eq!(pool.validate(), Ok(()));
+}
+
+#[test]
+fn impossible_sizes_are_errors() {
+    let pool = LocalPool::new();
+    assert!(
+        pool.allocate(layout(isize::MAX as usize - 4095, 4096))
+            .is_err()
+    );
+    assert!(pool.allocate(layout(1, 1 << 40)).is_err());
+    assert!(pool.allocate(layout(usize::MAX / 4, 1)).is_err());
+    assert_eq!(pool.stats().reserved_bytes, 0);
+    assert_eq!(pool.validate(), Ok(()));
+}
+
+#[test]
+fn freed_blocks_are_reused_in_place_and_read_zero() {
+    let pool = LocalPool::new();
+    let l = layout(64, 8);
+    let a = pool.allocate(l).unwrap();
+    // SAFETY: 64 writable bytes.
+    unsafe { a.cast::<u8>().as_ptr().write_bytes(0xAB, 64) };
+    // SAFETY: live with `l`.
+    unsafe { pool.deallocate(a.cast(), l) };
+    let b = pool.allocate(l).unwrap();
+    assert_eq!(b.cast::<u8>(), a.cast::<u8>());
+    assert!(
+        bytes_of(b).iter().all(|&x| x == 0),
+        "reused block not zeroed"
+    );
+    let s = pool.stats();
+    assert_eq!(
+        (s.reuse_hits, s.total_allocations, s.live_bytes),
+        (1, 2, 64)
+    );
+    // SAFETY: live with `l`.
+    unsafe { pool.deallocate(b.cast(), l) };
+}
+
+#[test]
+fn without_zeroing_freed_bytes_stay_but_allocate_zeroed_still_zeroes() {
+    let pool = LocalPool::builder().zero_on_free(false).build();
+    let l = layout(32, 8);
+    let a = pool.allocate(l).unwrap();
+    // SAFETY: 32 writable bytes.
+    unsafe { a.cast::<u8>().as_ptr().write_bytes(0xCD, 32) };
+    // SAFETY: live with `l`.
+    unsafe { pool.deallocate(a.cast(), l) };
+    let b = pool.allocate(l).unwrap();
+    assert_eq!(b.cast::<u8>(), a.cast::<u8>());
+    assert_eq!(
+        bytes_of(b)[8..],
+        [0xCD; 24],
+        "zeroing off keeps bytes (link word aside)"
+    );
+    // SAFETY: live with `l`.
+    unsafe { pool.deallocate(b.cast(), l) };
+    let c = pool.allocate_zeroed(l).unwrap();
+    assert!(bytes_of(c).iter().all(|&x| x == 0));
+    // SAFETY: live with `l`.
+    unsafe { pool.deallocate(c.cast(), l) };
+}
+
+#[test]
+fn grow_and_shrink_keep_contents_across_routes() {
+    let pool = LocalPool::new();
+    let sizes = [1usize, 17, 100, 4000, 9000, 70_000, 2 << 20];
+    let mut l = layout(sizes[0], 8);
+    let mut p = pool.allocate(l).unwrap().cast::<u8>();
+    // SAFETY: one writable byte.
+    unsafe { p.as_ptr().write(1) };
+    for &size in &sizes[1..] {
+        let new = layout(size, 8);
+        // SAFETY: `p` is live with `l`.
+        let grown = unsafe { pool.grow(p, l, new) }.unwrap();
+        assert_eq!(grown.len(), size);
+        let bytes = bytes_of(grown);
+        assert_eq!(
+            &bytes[..l.size()],
+            &std::vec![1u8; l.size()][..],
+            "grow to {size}"
+        );
+        assert!(
+            bytes[l.size()..].iter().all(|&b| b == 0),
+            "grown tail not zero"
+        );
+        p = grown.cast();
+        // SAFETY: fill the whole block.
+        unsafe { p.as_ptr().write_bytes(1, size) };
+        l = new;
+        assert_eq!(pool.stats().live_bytes, size);
+    }
+    for &size in sizes.iter().rev().skip(1) {
+        let new = layout(size, 8);
+        // SAFETY: `p` is live with `l`.
+        let shrunk = unsafe { pool.shrink(p, l, new) }.unwrap();
+        assert!(bytes_of(shrunk).iter().all(|&b| b == 1), "shrink to {size}");
+        p = shrunk.cast();
+        l = new;
+        assert_eq!(pool.validate(), Ok(()));
+    }
+    // SAFETY: live with `l`.
+    unsafe { pool.deallocate(p, l) };
+    assert_eq!(pool.stats().live_bytes, 0);
+    assert_eq!(pool.validate(), Ok(()));
+}
+
+#[test]
+fn growth_within_a_class_is_in_place() {
+    let pool = LocalPool::new();
+    let p = pool.allocate(layout(130, 8)).unwrap().cast::<u8>();
+    // SAFETY: live with that layout; 130 and 144 share the 144-byte class.
+    let q = unsafe { pool.grow(p, layout(130, 8), layout(144, 8)) }.unwrap();
+    assert_eq!(q.cast::<u8>(), p);
+    // Medium: the next range is free, so growing takes it in place.
+    let m = pool.allocate(layout(10_000, 8)).unwrap().cast::<u8>();
+    // SAFETY: live with that layout.
+    let n = unsafe { pool.grow(m, layout(10_000, 8), layout(50_000, 8)) }.unwrap();
+    assert_eq!(n.cast::<u8>(), m);
+    assert_eq!(pool.stats().live_bytes, 144 + 50_000);
+    // SAFETY: live with these layouts.
+    unsafe {
+        pool.deallocate(q.cast(), layout(144, 8));
+        pool.deallocate(n.cast(), layout(50_000, 8));
+    }
+    assert_eq!(pool.validate(), Ok(()));
+}
+
+#[test]
+fn min_align_raises_every_block() {
+    let pool = LocalPool::builder().min_align(128).build();
+    let mut v: AVec<u8, &LocalPool> = AVec::new_in(&pool);
+    for i in 0..scaled(10_000) {
+        v.push(i as u8);
+        assert_eq!(v.as_ptr().addr() % 128, 0);
+    }
+    let p = pool.allocate(layout(0, 1)).unwrap();
+    assert_eq!(p.cast::<u8>().addr().get() % 128, 0);
+}
+
+static HANDLER_CALLS: AtomicUsize = AtomicUsize::new(0);
+fn count_oom(_: Layout) {
+    HANDLER_CALLS.fetch_add(1, Ordering::SeqCst);
+}
+
+#[test]
+fn limit_calls_the_handler_then_errs_and_stays_usable() {
+    let pool = LocalPool::builder()
+        .max_bytes(3 * SLAB_SIZE)
+        .oom_handler(count_oom)
+        .build();
+    let before = HANDLER_CALLS.load(Ordering::SeqCst);
+    let l = layout(4096, 8);
+    let mut blocks = std::vec::Vec::new();
+    let err = loop {
+        match pool.allocate(l) {
+            Ok(p) => blocks.push(p),
+            Err(e) => break e,
+        }
+    };
+    let _ = err;
+    assert_eq!(HANDLER_CALLS.load(Ordering::SeqCst), before + 1);
+    assert!(pool.stats().reserved_bytes <= 3 * SLAB_SIZE);
+    assert!(
+        pool.allocate(layout(1 << 20, 8)).is_err(),
+        "large past the limit"
+    );
+    assert_eq!(HANDLER_CALLS.load(Ordering::SeqCst), before + 2);
+    assert_eq!(pool.validate(), Ok(()));
+    let p = blocks.pop().unwrap();
+    // SAFETY: live with `l`.
+    unsafe { pool.deallocate(p.cast(), l) };
+    let again = pool.allocate(l).expect("usable again after a free");
+    blocks.push(again);
+    for p in blocks {
+        // SAFETY: live with `l`.
+        unsafe { pool.deallocate(p.cast(), l) };
+    }
+    assert_eq!(pool.validate(), Ok(()));
+}
+
+#[test]
+fn validate_catches_a_write_after_free() {
+    let pool = LocalPool::new();
+    let l = layout(64, 8);
+    let a = pool.allocate(l).unwrap().cast::<u8>();
+    let b = pool.allocate(l).unwrap();
+    // SAFETY: live with `l`.
+    unsafe { pool.deallocate(a, l) };
+    // A buggy caller writes through its stale pointer (the memory is still the pool's slab).
+    // SAFETY: for the test only: the block lies in a live slab.
+    unsafe { a.as_ptr().add(20).write(7) };
+    match pool.validate() {
+        Err(PoolError::FreeBlockNotZero { block, offset, .. }) => {
+            assert_eq!((block, offset), (a.addr().get(), 20));
+        }
+        other => panic!("expected FreeBlockNotZero, got {other:?}"),
+    }
+    // SAFETY: repair the damage so the pool is consistent again, then free `b`.
+    unsafe { a.as_ptr().add(20).write(0) };
+    assert_eq!(pool.validate(), Ok(()));
+    // SAFETY: live with `l`.
+    unsafe { pool.deallocate(b.cast(), l) };
+}
+
+#[test]
+fn trim_returns_empty_memory_and_dump_describes_the_pool() {
+    let pool = LocalPool::new();
+    let mut v: AVec<u64, &LocalPool> = AVec::new_in(&pool);
+    v.extend(0..scaled(300_000) as u64);
+    let small = AVec::<u8, &LocalPool>::with_capacity_in(40, &pool);
+    let text = pool.dump().to_string();
+    assert!(text.contains("class 48 B: 1 slab(s), 1 used"), "{text}");
+    drop(v);
+    pool.trim();
+    let s = pool.stats();
+    assert_eq!(
+        s.reserved_bytes, SLAB_SIZE,
+        "only the slab of the live block is kept"
+    );
+    assert_eq!(s.live_bytes, 40);
+    drop(small);
+    pool.trim();
+    assert_eq!(pool.stats().reserved_bytes, 0);
+    assert_eq!(pool.validate(), Ok(()));
+}
+
+#[test]
+fn dropping_a_pool_with_live_blocks_frees_them() {
+    let pool = LocalPool::new();
+    for size in [8, 9000, 2 << 20] {
+        core::mem::forget(AVec::<u8, &LocalPool>::with_capacity_in(size, &pool));
+    }
+    assert_eq!(pool.stats().live_allocations, 3);
+    drop(pool); // Miri checks that nothing leaks
+}
+
+#[test]
+fn with_capacity_reserves_up_front() {
+    let pool = LocalPool::with_capacity(200_000);
+    assert_eq!(pool.stats().reserved_bytes, 4 * SLAB_SIZE);
+    let p = pool.allocate(layout(100, 8)).unwrap();
+    assert_eq!(
+        pool.stats().reserved_bytes,
+        4 * SLAB_SIZE,
+        "served from the reserve"
+    );
+    // SAFETY: live with that layout.
+    unsafe { pool.deallocate(p.cast(), layout(100, 8)) };
+    assert!(
+        LocalPool::builder()
+            .max_bytes(1000)
+            .capacity(200_000)
+            .try_build()
+            .is_err()
+    );
+}
+
+#[test]
+#[should_panic(expected = "LocalLock locked twice")]
+fn local_lock_refuses_reentry() {
+    use lock_api::RawMutex as _;
+    let lock = LocalLock::INIT;
+    lock.lock();
+    lock.lock();
+}
+
+#[test]
+fn pools_are_send_and_memory_pool_is_sync() {
+    fn send<T: Send>() {}
+    send::<LocalPool>();
+    #[cfg(feature = "std")]
+    {
+        fn sync<T: Sync>() {}
+        send::<MemoryPool>();
+        sync::<MemoryPool>();
+    }
+}
+
+/// A block pointer that may cross threads in a test.
+#[cfg(feature = "std")]
+struct SendPtr(NonNull<u8>);
+// SAFETY: the tests hand each block to exactly one other thread, which then owns it.
+#[cfg(feature = "std")]
+unsafe impl Send for SendPtr {}
+
+#[cfg(feature = "std")]
+#[test]
+fn cross_thread_frees_go_back_to_the_owner() {
+    let pool = MemoryPool::builder().shards(4).build();
+    let l = layout(48, 8);
+    let blocks: std::vec::Vec<SendPtr> = std::thread::scope(|s| {
+        s.spawn(|| {
+            (0..scaled(1000))
+                .map(|_| SendPtr(pool.allocate(l).unwrap().cast::<u8>()))
+                .collect()
+        })
+        .join()
+        .unwrap()
+    });
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for block in blocks {
+                // SAFETY: every block is live with `l`.
+                unsafe { pool.deallocate(block.0, l) };
+            }
+        });
+    });
+    let s = pool.stats();
+    assert_eq!((s.live_bytes, s.live_allocations), (0, 0));
+    assert_eq!(pool.validate(), Ok(()));
+}
