@@ -1,0 +1,115 @@
+//! Threaded stress on one `MemoryPool`: every thread allocates and frees random sizes with
+//! content checks, and hands some blocks to its neighbour to free (cross-thread frees).
+
+mod common;
+
+use common::scaled;
+use memory_manager::MemoryPool;
+use memory_manager::allocator_api2::alloc::{Allocator, Layout};
+use std::ptr::NonNull;
+use std::sync::Mutex;
+
+const THREADS: usize = if cfg!(miri) { 4 } else { 8 };
+
+/// A block on its way to another thread: address, layout, and the byte it was filled with.
+struct Parcel(NonNull<u8>, Layout, u8);
+// SAFETY: a parcel is owned by exactly one thread at a time (it moves through a mutex).
+unsafe impl Send for Parcel {}
+
+fn check(ptr: NonNull<u8>, layout: Layout, fill: u8) {
+    // SAFETY: live block of `layout.size()` bytes, filled by its allocating thread.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr.as_ptr(), layout.size()) };
+    assert!(
+        bytes.iter().all(|&b| b == fill),
+        "block {ptr:p} lost its contents"
+    );
+}
+
+#[test]
+fn eight_threads_alloc_free_and_trade_blocks() {
+    let pool = MemoryPool::new();
+    let mailboxes: Vec<Mutex<Vec<Parcel>>> = (0..THREADS).map(|_| Mutex::new(Vec::new())).collect();
+    let ops = scaled(100_000);
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let (pool, mailboxes) = (&pool, &mailboxes);
+            s.spawn(move || {
+                let mut rng =
+                    0x9E37_79B9_7F4A_7C15u64 ^ (t as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407);
+                let mut live: Vec<Parcel> = Vec::new();
+                for i in 0..ops {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    if live.len() < 64 && rng % 3 != 0 {
+                        let size =
+                            1 + (rng >> 8) as usize % if rng % 50 == 0 { 100_000 } else { 2000 };
+                        let layout = Layout::from_size_align(size, 1 << ((rng >> 40) % 7)).unwrap();
+                        let ptr = pool.allocate(layout).unwrap().cast::<u8>();
+                        // SAFETY: fresh block of `size` bytes; it must read zero first.
+                        let bytes = unsafe { std::slice::from_raw_parts_mut(ptr.as_ptr(), size) };
+                        assert!(bytes.iter().all(|&b| b == 0), "fresh block not zero");
+                        let fill = (i as u8) | 1;
+                        bytes.fill(fill);
+                        live.push(Parcel(ptr, layout, fill));
+                    } else if let Some(parcel) = live.pop() {
+                        check(parcel.0, parcel.1, parcel.2);
+                        if rng % 4 == 0 {
+                            mailboxes[(t + 1) % THREADS].lock().unwrap().push(parcel);
+                        } else {
+                            // SAFETY: live with its layout.
+                            unsafe { pool.deallocate(parcel.0, parcel.1) };
+                        }
+                    }
+                    if i % 64 == 0 {
+                        for parcel in mailboxes[t].lock().unwrap().drain(..) {
+                            check(parcel.0, parcel.1, parcel.2);
+                            // SAFETY: handed over by its allocating thread; live with its layout.
+                            unsafe { pool.deallocate(parcel.0, parcel.1) };
+                        }
+                    }
+                }
+                for parcel in live {
+                    check(parcel.0, parcel.1, parcel.2);
+                    // SAFETY: live with its layout.
+                    unsafe { pool.deallocate(parcel.0, parcel.1) };
+                }
+            });
+        }
+    });
+    for mailbox in &mailboxes {
+        for parcel in mailbox.lock().unwrap().drain(..) {
+            // SAFETY: live with its layout.
+            unsafe { pool.deallocate(parcel.0, parcel.1) };
+        }
+    }
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.live_bytes, stats.live_allocations),
+        (0, 0),
+        "{stats:?}"
+    );
+    assert_eq!(pool.validate(), Ok(()));
+    pool.trim();
+    assert_eq!(pool.stats().reserved_bytes, 0);
+}
+
+#[test]
+fn threads_share_collections_through_the_pool() {
+    let pool = MemoryPool::new();
+    let n = scaled(50_000);
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let pool = &pool;
+            s.spawn(move || {
+                let mut map = hashbrown::HashMap::new_in(pool);
+                for i in 0..n as u64 {
+                    map.insert(i, i ^ t as u64);
+                }
+                assert!((0..n as u64).all(|i| map[&i] == i ^ t as u64));
+            });
+        }
+    });
+    assert_eq!(pool.stats().live_bytes, 0);
+    assert_eq!(pool.validate(), Ok(()));
+}
