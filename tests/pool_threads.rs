@@ -41,9 +41,14 @@ fn eight_threads_alloc_free_and_trade_blocks() {
                     rng ^= rng << 13;
                     rng ^= rng >> 7;
                     rng ^= rng << 17;
-                    if live.len() < 64 && rng % 3 != 0 {
-                        let size =
-                            1 + (rng >> 8) as usize % if rng % 50 == 0 { 100_000 } else { 2000 };
+                    if live.len() < 64 && !rng.is_multiple_of(3) {
+                        let size = 1
+                            + (rng >> 8) as usize
+                                % if rng.is_multiple_of(50) {
+                                    100_000
+                                } else {
+                                    2000
+                                };
                         let layout = Layout::from_size_align(size, 1 << ((rng >> 40) % 7)).unwrap();
                         let ptr = pool.allocate(layout).unwrap().cast::<u8>();
                         // SAFETY: fresh block of `size` bytes; it must read zero first.
@@ -54,14 +59,14 @@ fn eight_threads_alloc_free_and_trade_blocks() {
                         live.push(Parcel(ptr, layout, fill));
                     } else if let Some(parcel) = live.pop() {
                         check(parcel.0, parcel.1, parcel.2);
-                        if rng % 4 == 0 {
+                        if rng.is_multiple_of(4) {
                             mailboxes[(t + 1) % THREADS].lock().unwrap().push(parcel);
                         } else {
                             // SAFETY: live with its layout.
                             unsafe { pool.deallocate(parcel.0, parcel.1) };
                         }
                     }
-                    if i % 64 == 0 {
+                    if i.is_multiple_of(64) {
                         for parcel in mailboxes[t].lock().unwrap().drain(..) {
                             check(parcel.0, parcel.1, parcel.2);
                             // SAFETY: handed over by its allocating thread; live with its layout.
