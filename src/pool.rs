@@ -46,7 +46,7 @@ use crate::error::PoolError;
 use crate::rust_alloc::boxed::Box;
 use crate::rust_alloc::collections::BTreeMap;
 use crate::rust_alloc::vec::Vec;
-use crate::zero::{is_zeroed, zero_bytes};
+use crate::zero::{first_nonzero, is_zeroed, zero_bytes};
 use core::fmt;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -838,7 +838,8 @@ fn validate_slab(
                 return Err(PoolError::FreeBlockNotZero {
                     block: at,
                     size: s.block_size,
-                    offset: 8 + first_nonzero(tail, s.block_size - 8),
+                    // SAFETY: as above.
+                    offset: 8 + unsafe { first_nonzero(tail, s.block_size - 8) },
                 });
             }
         }
@@ -859,17 +860,12 @@ fn validate_slab(
             return Err(PoolError::FreeBlockNotZero {
                 block: tail.addr().get(),
                 size: left,
-                offset: first_nonzero(tail, left),
+                // SAFETY: as above.
+                offset: unsafe { first_nonzero(tail, left) },
             });
         }
     }
     Ok(s.used)
-}
-
-fn first_nonzero(ptr: NonNull<u8>, len: usize) -> usize {
-    // SAFETY: only called on ranges `is_zeroed` just read.
-    let bytes = unsafe { core::slice::from_raw_parts(ptr.as_ptr(), len) };
-    bytes.iter().position(|&b| b != 0).unwrap_or(len)
 }
 
 fn validate_class_list(

@@ -27,17 +27,40 @@ pub(crate) unsafe fn zero_bytes(ptr: NonNull<u8>, len: usize) {
     compiler_fence(Ordering::SeqCst);
 }
 
-/// Whether `len` bytes at `ptr` all read as zero.
+/// Whether `len` bytes at `ptr` all read as zero. Reads 16 bytes at a time where aligned, which
+/// matters for `validate` over megabytes of free memory (and under Miri).
 ///
 /// # Safety
 ///
 /// `ptr` must be valid for reads of `len` bytes, all of them initialised.
-#[allow(dead_code)] // used by the pool's validation
 pub(crate) unsafe fn is_zeroed(ptr: NonNull<u8>, len: usize) -> bool {
     // SAFETY: the caller guarantees `len` initialised, readable bytes at `ptr`.
     let bytes = unsafe { core::slice::from_raw_parts(ptr.as_ptr(), len) };
-    // Word-at-a-time would be faster; this is only used by `validate`, which is not a hot path.
-    bytes.iter().all(|&b| b == 0)
+    // SAFETY: every bit pattern is a valid `u128`.
+    let (head, middle, tail) = unsafe { bytes.align_to::<u128>() };
+    head.iter().all(|&b| b == 0) && middle.iter().all(|&w| w == 0) && tail.iter().all(|&b| b == 0)
+}
+
+/// The offset of the first non-zero byte of `len` bytes at `ptr` (`len` if there is none).
+///
+/// # Safety
+///
+/// As [`is_zeroed`].
+pub(crate) unsafe fn first_nonzero(ptr: NonNull<u8>, len: usize) -> usize {
+    // SAFETY: the caller's contract.
+    let bytes = unsafe { core::slice::from_raw_parts(ptr.as_ptr(), len) };
+    // SAFETY: every bit pattern is a valid `u128`.
+    let (head, middle, _) = unsafe { bytes.align_to::<u128>() };
+    let start = match head.iter().position(|&b| b != 0) {
+        Some(offset) => return offset,
+        None => head.len(),
+    };
+    let skip = middle.iter().position(|&w| w != 0).unwrap_or(middle.len());
+    let from = start + skip * 16;
+    bytes[from..]
+        .iter()
+        .position(|&b| b != 0)
+        .map_or(len, |offset| from + offset)
 }
 
 #[cfg(test)]
@@ -57,5 +80,17 @@ mod tests {
         assert!(unsafe { is_zeroed(ptr, 16) });
         // SAFETY: as above.
         assert!(!unsafe { is_zeroed(NonNull::new(buf.as_mut_ptr()).unwrap(), 9) });
+        let whole = NonNull::new(buf.as_mut_ptr()).unwrap();
+        // SAFETY: as above.
+        assert_eq!(unsafe { first_nonzero(whole, 32) }, 0);
+        // SAFETY: as above.
+        assert_eq!(unsafe { first_nonzero(ptr, 16) }, 16);
+        let mut long = [0u8; 100];
+        long[77] = 1;
+        let long_ptr = NonNull::new(long.as_mut_ptr()).unwrap();
+        // SAFETY: the whole array is initialised.
+        assert_eq!(unsafe { first_nonzero(long_ptr, 100) }, 77);
+        // SAFETY: as above.
+        assert!(!unsafe { is_zeroed(long_ptr, 100) } && unsafe { is_zeroed(long_ptr, 77) });
     }
 }

@@ -9,6 +9,7 @@
 use crate::error::PoolError;
 use crate::pool::size_class::MEDIUM_GRANULE;
 use crate::rust_alloc::collections::{BTreeMap, BTreeSet};
+use crate::zero::first_nonzero;
 use core::ptr::NonNull;
 
 /// The size of a medium region.
@@ -173,10 +174,9 @@ impl MediumHeap {
             }
             previous_end = addr + size;
             if check_zero {
-                let ptr = self.pointer(addr);
-                // SAFETY: the range is free memory inside one of our live regions.
-                let bytes = unsafe { core::slice::from_raw_parts(ptr.as_ptr(), size) };
-                if let Some(offset) = bytes.iter().position(|&b| b != 0) {
+                // SAFETY: the range is free, initialised memory inside one of our live regions.
+                let offset = unsafe { first_nonzero(self.pointer(addr), size) };
+                if offset != size {
                     return Err(PoolError::FreeBlockNotZero {
                         block: addr,
                         size,
