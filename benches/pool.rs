@@ -75,7 +75,8 @@ enum Step {
 const TRACE_OPS: usize = 1_000_000;
 const MAX_LIVE: usize = 20_000;
 
-/// A fixed pseudo-random trace: sizes log-uniform in 8..=8192, at most 20k blocks live.
+/// A fixed pseudo-random trace: sizes log-uniform in 8..=8192. Allocations outnumber frees
+/// 3:2 until 20k blocks are live, then the count hovers there (a program at its working size).
 fn trace() -> Vec<Step> {
     let mut rng = 0x2545_F491_4F6C_DD1Du64;
     let mut next = || {
@@ -89,7 +90,7 @@ fn trace() -> Vec<Step> {
     let mut steps = Vec::with_capacity(TRACE_OPS);
     while steps.len() < TRACE_OPS {
         let r = next();
-        let alloc = live.is_empty() || (live.len() < MAX_LIVE && r % 2 == 0);
+        let alloc = live.is_empty() || (live.len() < MAX_LIVE && r % 5 < 3);
         if alloc {
             let slot = free_slots.pop().unwrap();
             let log = 3.0 + (next() % 10_000) as f64 / 10_000.0 * 10.0; // 2^3 ..= 2^13

@@ -4,7 +4,7 @@
 //! `core::alloc::Allocator` instead of its own copy, so the same impls then serve std's
 //! `Vec<T, A>` too, and nothing else in the crate has to care.
 
-pub use allocator_api2::alloc::{AllocError, Allocator, Layout, handle_alloc_error};
+pub use allocator_api2::alloc::{AllocError, Allocator, Global, Layout, handle_alloc_error};
 use core::ptr::NonNull;
 
 /// A well-aligned, non-null pointer for a zero-sized allocation: no memory behind it, and no

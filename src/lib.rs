@@ -12,6 +12,7 @@ pub use allocator_api2;
 mod alloc;
 pub mod arena;
 mod error;
+pub mod pointer;
 pub mod pool;
 #[cfg(test)]
 mod test_support;
@@ -19,6 +20,7 @@ mod zero;
 
 pub use crate::arena::{ArenaBuilder, MemoryArena};
 pub use crate::error::PoolError;
+pub use crate::pointer::{MemoryPointer, WeakPointer};
 #[cfg(feature = "std")]
 pub use crate::pool::MemoryPool;
 pub use crate::pool::{LocalPool, PoolBuilder, PoolStats, set_oom_handler};

@@ -1,0 +1,766 @@
+//! `MemoryPointer<T, A>`: an atomically reference-counted pointer over any allocator, with weak
+//! references, that wipes its memory when the last owner goes.
+//!
+//! One allocation holds the two counts, the allocator and the value, so the pointer itself is
+//! one word (two for slices) whatever the allocator, and weak pointers need no copy of the
+//! allocator either. The counts follow `std::sync::Arc` exactly: the weak count includes one
+//! reference held jointly by all strong owners, counts abort the process rather than overflow,
+//! and `get_mut` briefly locks the weak count to rule out a concurrent upgrade.
+
+use crate::alloc::{AllocError, Allocator, Global, Layout, handle_alloc_error};
+use crate::zero::zero_bytes;
+use core::borrow::Borrow;
+use core::cmp::Ordering as CmpOrdering;
+use core::fmt;
+use core::hash::{Hash, Hasher};
+use core::marker::PhantomData;
+use core::mem::{ManuallyDrop, MaybeUninit};
+use core::ops::Deref;
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicUsize, Ordering, fence};
+
+/// Counts above this abort the process, as `Arc`'s do: reaching it takes leaking pointers on a
+/// scale no program does on purpose, and wrapping around would be a use-after-free.
+const MAX_REFCOUNT: usize = isize::MAX as usize;
+
+/// The weak count while `get_mut` checks uniqueness: no weak pointer can be made meanwhile.
+const WEAK_LOCKED: usize = usize::MAX;
+
+/// The allocation: counts, the value's layout, allocator, value (in that order; `repr(C)` so
+/// slices can be laid out by hand). The layout is kept because a dead value's size cannot be
+/// asked for on stable Rust without making a reference to it.
+#[repr(C)]
+struct Inner<T: ?Sized, A> {
+    strong: AtomicUsize,
+    weak: AtomicUsize,
+    value_layout: Layout,
+    alloc: A,
+    value: T,
+}
+
+/// A shared, atomically counted pointer to a `T` in memory from allocator `A` (the seed's
+/// `MemoryPointer`): `Arc`'s semantics on stable Rust with any allocator-api2 allocator, and
+/// the value's bytes zeroed when the last owner goes.
+///
+/// # Examples
+///
+/// ```
+/// use memory_manager::{LocalPool, MemoryPointer};
+///
+/// let pool = LocalPool::new();
+/// let first = MemoryPointer::new_in(String::from("shared"), &pool);
+/// let second = MemoryPointer::clone(&first);
+/// assert_eq!((MemoryPointer::strong_count(&first), &**second), (2, "shared"));
+/// drop(first);
+/// drop(second); // the last owner: dropped, wiped, returned to the pool
+/// assert_eq!(pool.stats().live_bytes, 0);
+/// ```
+pub struct MemoryPointer<T: ?Sized, A: Allocator = Global> {
+    ptr: NonNull<Inner<T, A>>,
+    _owns: PhantomData<Inner<T, A>>,
+}
+
+/// A non-owning reference to a [`MemoryPointer`]'s allocation: it keeps the memory (not the
+/// value) alive, and [`upgrade`](WeakPointer::upgrade) returns `None` once the value is gone.
+///
+/// # Examples
+///
+/// ```
+/// use memory_manager::MemoryPointer;
+///
+/// let strong = MemoryPointer::new(5u32);
+/// let weak = MemoryPointer::downgrade(&strong);
+/// assert_eq!(weak.upgrade().as_deref(), Some(&5));
+/// drop(strong);
+/// assert!(weak.upgrade().is_none()); // stale: detected, never dangling
+/// ```
+pub struct WeakPointer<T: ?Sized, A: Allocator = Global> {
+    ptr: NonNull<Inner<T, A>>,
+    _owns: PhantomData<Inner<T, A>>,
+}
+
+// SAFETY: like `Arc`: the value and the allocator are shared between threads (`Sync` needed) and
+// may be dropped on any of them (`Send` needed); the counts are atomic.
+unsafe impl<T: ?Sized + Send + Sync, A: Allocator + Send + Sync> Send for MemoryPointer<T, A> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Send + Sync, A: Allocator + Send + Sync> Sync for MemoryPointer<T, A> {}
+// SAFETY: as above; a weak pointer can be upgraded into a strong one on any thread.
+unsafe impl<T: ?Sized + Send + Sync, A: Allocator + Send + Sync> Send for WeakPointer<T, A> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Send + Sync, A: Allocator + Send + Sync> Sync for WeakPointer<T, A> {}
+
+impl<T> MemoryPointer<T> {
+    /// Puts `value` in memory from the global allocator.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = memory_manager::MemoryPointer::new([1u8, 2, 3]);
+    /// assert_eq!(p[1], 2);
+    /// ```
+    pub fn new(value: T) -> Self {
+        Self::new_in(value, Global)
+    }
+}
+
+/// The layout of an `Inner` whose value has `value` layout, and the value's offset.
+fn inner_layout<A>(value: Layout) -> Result<(Layout, usize), AllocError> {
+    let header = Layout::new::<Inner<(), A>>();
+    let (layout, offset) = header.extend(value).map_err(|_| AllocError)?;
+    Ok((layout.pad_to_align(), offset))
+}
+
+/// Allocates an `Inner` with counts 1/1 and `alloc` written; the value is left to the caller.
+fn allocate_inner<A: Allocator>(
+    value: Layout,
+    alloc: A,
+) -> Result<(NonNull<u8>, usize), AllocError> {
+    let (layout, offset) = inner_layout::<A>(value)?;
+    let mem = alloc.allocate(layout)?.cast::<u8>();
+    let header = mem.cast::<Inner<(), A>>();
+    // SAFETY: `mem` is a fresh block laid out for `Inner<(), A>` followed by the value; the
+    // header fields are written in place through raw pointers (nothing is read).
+    unsafe {
+        ptr::addr_of_mut!((*header.as_ptr()).strong).write(AtomicUsize::new(1));
+        ptr::addr_of_mut!((*header.as_ptr()).weak).write(AtomicUsize::new(1));
+        ptr::addr_of_mut!((*header.as_ptr()).value_layout).write(value);
+        ptr::addr_of_mut!((*header.as_ptr()).alloc).write(alloc);
+    }
+    Ok((mem, offset))
+}
+
+impl<T, A: Allocator> MemoryPointer<T, A> {
+    /// Puts `value` in memory from `alloc`.
+    ///
+    /// # Panics
+    ///
+    /// Calls [`handle_alloc_error`] if the allocator fails.
+    pub fn new_in(value: T, alloc: A) -> Self {
+        match Self::try_new_in(value, alloc) {
+            Ok(this) => this,
+            Err(_) => handle_alloc_error(
+                inner_layout::<A>(Layout::new::<T>()).map_or(Layout::new::<T>(), |l| l.0),
+            ),
+        }
+    }
+
+    /// Puts `value` in memory from `alloc`, or returns `Err` if the allocator fails (the value
+    /// is dropped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::{LocalPool, MemoryPointer};
+    /// let tiny = LocalPool::builder().max_bytes(0).build();
+    /// assert!(MemoryPointer::try_new_in(1u64, &tiny).is_err());
+    /// ```
+    pub fn try_new_in(value: T, alloc: A) -> Result<Self, AllocError> {
+        let (mem, _) = allocate_inner(Layout::new::<T>(), alloc)?;
+        let inner = mem.cast::<Inner<T, A>>();
+        // SAFETY: the value field of the fresh `Inner<T, A>` is ours to initialise.
+        unsafe { ptr::addr_of_mut!((*inner.as_ptr()).value).write(value) };
+        Ok(Self::from_inner(inner))
+    }
+
+    /// The value, if this is the only strong owner (weak pointers are left stale); otherwise
+    /// the pointer back. The value's bytes in the allocation are wiped once it is moved out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::MemoryPointer;
+    /// let a = MemoryPointer::new(3);
+    /// let b = MemoryPointer::clone(&a);
+    /// let a = MemoryPointer::try_unwrap(a).unwrap_err();
+    /// drop(b);
+    /// assert_eq!(MemoryPointer::try_unwrap(a), Ok(3));
+    /// ```
+    pub fn try_unwrap(this: Self) -> Result<T, Self> {
+        if this
+            .inner()
+            .strong
+            .compare_exchange(1, 0, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return Err(this);
+        }
+        fence(Ordering::Acquire);
+        let this = ManuallyDrop::new(this);
+        // SAFETY: the strong count went from 1 to 0 here, so we own the value; it is read
+        // exactly once and never dropped in place.
+        let value = unsafe { ptr::addr_of!((*this.ptr.as_ptr()).value).read() };
+        this.wipe_value();
+        // Release the weak reference the strong owners held jointly.
+        drop(WeakPointer {
+            ptr: this.ptr,
+            _owns: PhantomData,
+        });
+        Ok(value)
+    }
+
+    /// The value, if this was the last strong owner; `None` otherwise (and this owner is gone).
+    /// Unlike `try_unwrap(..).ok()`, two threads calling it on the last two owners never both
+    /// get `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::MemoryPointer;
+    /// let a = MemoryPointer::new(String::from("x"));
+    /// let b = MemoryPointer::clone(&a);
+    /// assert_eq!(MemoryPointer::into_inner(a), None);
+    /// assert_eq!(MemoryPointer::into_inner(b).as_deref(), Some("x"));
+    /// ```
+    pub fn into_inner(this: Self) -> Option<T> {
+        let this = ManuallyDrop::new(this);
+        if this.inner().strong.fetch_sub(1, Ordering::Release) != 1 {
+            return None;
+        }
+        fence(Ordering::Acquire);
+        // SAFETY: we took the strong count to zero: the value is ours, read once.
+        let value = unsafe { ptr::addr_of!((*this.ptr.as_ptr()).value).read() };
+        this.wipe_value();
+        drop(WeakPointer {
+            ptr: this.ptr,
+            _owns: PhantomData,
+        });
+        Some(value)
+    }
+
+    /// A mutable reference to the value, cloning it into a fresh allocation first if other
+    /// owners (strong or weak) exist, as `Arc::make_mut` does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::MemoryPointer;
+    /// let mut a = MemoryPointer::new(vec![1]);
+    /// let b = MemoryPointer::clone(&a);
+    /// MemoryPointer::make_mut(&mut a).push(2); // clones: `b` is untouched
+    /// assert_eq!((&a[..], &b[..]), (&[1, 2][..], &[1][..]));
+    /// ```
+    pub fn make_mut(this: &mut Self) -> &mut T
+    where
+        T: Clone,
+        A: Clone,
+    {
+        if !this.is_unique() {
+            let copy = Self::new_in((**this).clone(), this.inner().alloc.clone());
+            *this = copy;
+        }
+        // SAFETY: unique now: no other strong or weak owner can reach the value.
+        unsafe { &mut (*this.ptr.as_ptr()).value }
+    }
+}
+
+impl<A: Allocator> MemoryPointer<[u8], A> {
+    /// A zeroed byte buffer of `len` bytes (the seed's `mem_pointer_create("buf", 1024)`).
+    ///
+    /// # Panics
+    ///
+    /// Calls [`handle_alloc_error`] if the allocator fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::{LocalPool, MemoryPointer};
+    /// let pool = LocalPool::new();
+    /// let mut buf = MemoryPointer::new_zeroed_slice_in(1024, &pool);
+    /// assert!(buf.iter().all(|&b| b == 0));
+    /// MemoryPointer::get_mut(&mut buf).unwrap()[0] = 42;
+    /// assert_eq!(buf[0], 42);
+    /// ```
+    pub fn new_zeroed_slice_in(len: usize, alloc: A) -> Self {
+        let zeroed = MemoryPointer::<[MaybeUninit<u8>], A>::new_zeroed_uninit_slice_in(len, alloc);
+        // SAFETY: every byte was zeroed, and zero is a valid `u8`.
+        unsafe { zeroed.assume_init() }
+    }
+}
+
+impl<T, A: Allocator> MemoryPointer<[MaybeUninit<T>], A> {
+    /// An uninitialised slice of `len` values; write them (through `get_mut` while unique) and
+    /// call [`assume_init`](Self::assume_init).
+    ///
+    /// # Panics
+    ///
+    /// Panics with "capacity overflow" when the size overflows; calls [`handle_alloc_error`]
+    /// if the allocator fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::MemoryPointer;
+    /// use memory_manager::allocator_api2::alloc::Global;
+    /// let mut p = MemoryPointer::<[core::mem::MaybeUninit<u32>]>::new_uninit_slice_in(3, Global);
+    /// for (i, slot) in MemoryPointer::get_mut(&mut p).unwrap().iter_mut().enumerate() {
+    ///     slot.write(i as u32 * 10);
+    /// }
+    /// let p = unsafe { p.assume_init() };
+    /// assert_eq!(&*p, &[0, 10, 20]);
+    /// ```
+    pub fn new_uninit_slice_in(len: usize, alloc: A) -> Self {
+        Self::slice_in(len, alloc, false)
+    }
+
+    /// Like [`new_uninit_slice_in`](Self::new_uninit_slice_in), with every byte zeroed: for the
+    /// types where all-zero bytes are a valid value, `assume_init` is then sound right away.
+    pub fn new_zeroed_uninit_slice_in(len: usize, alloc: A) -> Self {
+        Self::slice_in(len, alloc, true)
+    }
+
+    fn slice_in(len: usize, alloc: A, zeroed: bool) -> Self {
+        let value = Layout::array::<T>(len).expect("capacity overflow");
+        match Self::try_slice_in(len, alloc, zeroed) {
+            Ok(this) => this,
+            Err(_) => handle_alloc_error(inner_layout::<A>(value).map_or(value, |l| l.0)),
+        }
+    }
+
+    fn try_slice_in(len: usize, alloc: A, zeroed: bool) -> Result<Self, AllocError> {
+        let value = Layout::array::<T>(len).map_err(|_| AllocError)?;
+        let (mem, offset) = allocate_inner(value, alloc)?;
+        if zeroed {
+            // SAFETY: the value part of the fresh block is `value.size()` bytes at `offset`.
+            unsafe { mem.add(offset).write_bytes(0, value.size()) };
+        }
+        // A slice pointer with the allocation's address and `len` elements, cast to the
+        // `Inner` with a slice tail: the cast keeps the length as the metadata.
+        let fat = ptr::slice_from_raw_parts_mut(mem.as_ptr().cast::<MaybeUninit<T>>(), len)
+            as *mut Inner<[MaybeUninit<T>], A>;
+        // SAFETY: `mem` is non-null.
+        Ok(Self::from_inner(unsafe { NonNull::new_unchecked(fat) }))
+    }
+
+    /// Declares the values initialised.
+    ///
+    /// # Safety
+    ///
+    /// Every element must hold a valid `T` (written, or all-zero bytes being valid for `T`).
+    pub unsafe fn assume_init(self) -> MemoryPointer<[T], A> {
+        let this = ManuallyDrop::new(self);
+        MemoryPointer::from_inner(
+            // SAFETY: same allocation; `MaybeUninit<T>` and `T` have the same layout, so the
+            // cast keeps the length and the field offsets.
+            unsafe { NonNull::new_unchecked(this.ptr.as_ptr() as *mut Inner<[T], A>) },
+        )
+    }
+}
+
+impl<T: Copy, A: Allocator> MemoryPointer<[T], A> {
+    /// Copies a slice into memory from `alloc`.
+    ///
+    /// # Panics
+    ///
+    /// Calls [`handle_alloc_error`] if the allocator fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::{LocalPool, MemoryPointer};
+    /// let pool = LocalPool::new();
+    /// let p = MemoryPointer::from_slice_in(&[1u16, 2, 3], &pool);
+    /// assert_eq!(&*p, &[1, 2, 3]);
+    /// ```
+    pub fn from_slice_in(src: &[T], alloc: A) -> Self {
+        let value = Layout::for_value(src);
+        Self::try_from_slice_in(src, alloc)
+            .unwrap_or_else(|_| handle_alloc_error(inner_layout::<A>(value).map_or(value, |l| l.0)))
+    }
+
+    /// Copies a slice into memory from `alloc`, or returns `Err` if the allocator fails.
+    pub fn try_from_slice_in(src: &[T], alloc: A) -> Result<Self, AllocError> {
+        let uninit = MemoryPointer::<[MaybeUninit<T>], A>::try_slice_in(src.len(), alloc, false)?;
+        // SAFETY: the fresh slice has `src.len()` slots and cannot overlap `src`.
+        unsafe {
+            ptr::addr_of_mut!((*uninit.ptr.as_ptr()).value)
+                .cast::<T>()
+                .copy_from_nonoverlapping(src.as_ptr(), src.len());
+            Ok(uninit.assume_init())
+        }
+    }
+}
+
+impl<A: Allocator> MemoryPointer<str, A> {
+    /// Copies a string into memory from `alloc`.
+    ///
+    /// # Panics
+    ///
+    /// Calls [`handle_alloc_error`] if the allocator fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::{MemoryArena, MemoryPointer};
+    /// let arena = MemoryArena::new();
+    /// let name = MemoryPointer::from_str_in("my_buffer", &arena);
+    /// assert_eq!(&*name, "my_buffer");
+    /// ```
+    pub fn from_str_in(s: &str, alloc: A) -> Self {
+        let bytes = MemoryPointer::<[u8], A>::from_slice_in(s.as_bytes(), alloc);
+        let bytes = ManuallyDrop::new(bytes);
+        MemoryPointer::from_inner(
+            // SAFETY: `str` has the layout and metadata of `[u8]`, and the bytes are UTF-8.
+            unsafe { NonNull::new_unchecked(bytes.ptr.as_ptr() as *mut Inner<str, A>) },
+        )
+    }
+}
+
+impl<T: ?Sized, A: Allocator> MemoryPointer<T, A> {
+    fn from_inner(ptr: NonNull<Inner<T, A>>) -> Self {
+        Self {
+            ptr,
+            _owns: PhantomData,
+        }
+    }
+
+    #[inline(always)]
+    fn inner(&self) -> &Inner<T, A> {
+        // SAFETY: a strong owner keeps the allocation and the value alive.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// How many strong owners there are (this one included).
+    pub fn strong_count(this: &Self) -> usize {
+        this.inner().strong.load(Ordering::Relaxed)
+    }
+
+    /// How many weak pointers there are.
+    pub fn weak_count(this: &Self) -> usize {
+        let weak = this.inner().weak.load(Ordering::Relaxed);
+        if weak == WEAK_LOCKED {
+            return 0; // `get_mut` holds the lock only while no weak pointer exists
+        }
+        let strong = this.inner().strong.load(Ordering::Relaxed);
+        // The strong owners jointly hold one weak reference.
+        weak - usize::from(strong > 0)
+    }
+
+    /// A weak pointer to the same allocation.
+    pub fn downgrade(this: &Self) -> WeakPointer<T, A> {
+        let weak = &this.inner().weak;
+        let mut current = weak.load(Ordering::Relaxed);
+        loop {
+            if current == WEAK_LOCKED {
+                core::hint::spin_loop();
+                current = weak.load(Ordering::Relaxed);
+                continue;
+            }
+            if current > MAX_REFCOUNT {
+                abort_on_overflow();
+            }
+            match weak.compare_exchange_weak(
+                current,
+                current + 1,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    return WeakPointer {
+                        ptr: this.ptr,
+                        _owns: PhantomData,
+                    };
+                }
+                Err(seen) => current = seen,
+            }
+        }
+    }
+
+    /// Whether this is the only owner, strong or weak. Locks the weak count while it checks, so
+    /// no weak pointer can be upgraded or made meanwhile (as `Arc` does).
+    fn is_unique(&self) -> bool {
+        let inner = self.inner();
+        if inner
+            .weak
+            .compare_exchange(1, WEAK_LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return false;
+        }
+        let unique = inner.strong.load(Ordering::Acquire) == 1;
+        inner.weak.store(1, Ordering::Release);
+        unique
+    }
+
+    /// A mutable reference to the value if no other owner (strong or weak) exists.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::MemoryPointer;
+    /// let mut a = MemoryPointer::new(1);
+    /// *MemoryPointer::get_mut(&mut a).unwrap() += 1;
+    /// let weak = MemoryPointer::downgrade(&a);
+    /// assert!(MemoryPointer::get_mut(&mut a).is_none());
+    /// drop(weak);
+    /// assert_eq!(*a, 2);
+    /// ```
+    pub fn get_mut(this: &mut Self) -> Option<&mut T> {
+        if this.is_unique() {
+            // SAFETY: no other owner exists and none can appear while we hold `&mut this`.
+            Some(unsafe { &mut (*this.ptr.as_ptr()).value })
+        } else {
+            None
+        }
+    }
+
+    /// Whether two pointers share one allocation.
+    pub fn ptr_eq(a: &Self, b: &Self) -> bool {
+        ptr::addr_eq(a.ptr.as_ptr(), b.ptr.as_ptr())
+    }
+
+    /// The allocator the memory came from.
+    pub fn allocator(this: &Self) -> &A {
+        &this.inner().alloc
+    }
+
+    /// The last strong owner is going: drop the value, wipe it, release the joint weak
+    /// reference (freeing the memory if no weak pointer is left). A panic in `T::drop` still
+    /// wipes and releases, and never drops the value twice: the strong count is already zero.
+    #[cold]
+    #[inline(never)]
+    fn drop_slow(&mut self) {
+        struct Release<'a, T: ?Sized, A: Allocator>(&'a MemoryPointer<T, A>);
+        impl<T: ?Sized, A: Allocator> Drop for Release<'_, T, A> {
+            fn drop(&mut self) {
+                self.0.wipe_value();
+                drop(WeakPointer {
+                    ptr: self.0.ptr,
+                    _owns: PhantomData,
+                });
+            }
+        }
+        let release = Release(self);
+        // SAFETY: the strong count reached zero: we are the last owner of the value, dropped
+        // exactly once.
+        unsafe { ptr::drop_in_place(ptr::addr_of_mut!((*release.0.ptr.as_ptr()).value)) };
+    }
+
+    /// Zeroes the value's bytes (after it was dropped or moved out).
+    fn wipe_value(&self) {
+        // SAFETY: the allocation is alive (the joint weak reference is still held) and the
+        // value is dead, so its bytes may be overwritten; the header is never dropped.
+        unsafe {
+            let inner = self.ptr.as_ptr();
+            let size = (*ptr::addr_of!((*inner).value_layout)).size();
+            let value = ptr::addr_of_mut!((*inner).value).cast::<u8>();
+            zero_bytes(NonNull::new_unchecked(value), size);
+        }
+    }
+}
+
+impl<T: ?Sized, A: Allocator> WeakPointer<T, A> {
+    #[inline(always)]
+    fn counts(&self) -> (&AtomicUsize, &AtomicUsize) {
+        // SAFETY: a weak pointer keeps the allocation (counts and allocator) alive; only the
+        // header fields are touched.
+        unsafe {
+            (
+                &*ptr::addr_of!((*self.ptr.as_ptr()).strong),
+                &*ptr::addr_of!((*self.ptr.as_ptr()).weak),
+            )
+        }
+    }
+
+    /// A strong pointer, if the value is still alive.
+    pub fn upgrade(&self) -> Option<MemoryPointer<T, A>> {
+        let (strong, _) = self.counts();
+        let mut current = strong.load(Ordering::Relaxed);
+        loop {
+            if current == 0 {
+                return None;
+            }
+            if current > MAX_REFCOUNT {
+                abort_on_overflow();
+            }
+            match strong.compare_exchange_weak(
+                current,
+                current + 1,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Some(MemoryPointer::from_inner(self.ptr)),
+                Err(seen) => current = seen,
+            }
+        }
+    }
+
+    /// How many strong owners remain (0 once the value is gone).
+    pub fn strong_count(&self) -> usize {
+        self.counts().0.load(Ordering::Relaxed)
+    }
+
+    /// How many weak pointers there are (this one included), or 0 once the value is gone.
+    pub fn weak_count(&self) -> usize {
+        let (strong, weak) = self.counts();
+        let weak = weak.load(Ordering::Relaxed);
+        if strong.load(Ordering::Relaxed) == 0 {
+            0
+        } else {
+            weak - 1
+        }
+    }
+
+    /// Whether two weak pointers share one allocation.
+    pub fn ptr_eq(&self, other: &Self) -> bool {
+        ptr::addr_eq(self.ptr.as_ptr(), other.ptr.as_ptr())
+    }
+}
+
+impl<T: ?Sized, A: Allocator> Clone for MemoryPointer<T, A> {
+    fn clone(&self) -> Self {
+        if self.inner().strong.fetch_add(1, Ordering::Relaxed) > MAX_REFCOUNT {
+            abort_on_overflow();
+        }
+        Self::from_inner(self.ptr)
+    }
+}
+
+impl<T: ?Sized, A: Allocator> Clone for WeakPointer<T, A> {
+    fn clone(&self) -> Self {
+        if self.counts().1.fetch_add(1, Ordering::Relaxed) > MAX_REFCOUNT {
+            abort_on_overflow();
+        }
+        Self {
+            ptr: self.ptr,
+            _owns: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized, A: Allocator> Drop for MemoryPointer<T, A> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.inner().strong.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        fence(Ordering::Acquire);
+        self.drop_slow();
+    }
+}
+
+impl<T: ?Sized, A: Allocator> Drop for WeakPointer<T, A> {
+    fn drop(&mut self) {
+        if self.counts().1.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        fence(Ordering::Acquire);
+        // The last reference of any kind: take the allocator out, wipe everything, free.
+        // SAFETY: no other owner exists; the value is already dropped (strong hit zero before
+        // the joint weak reference was released). The header is read, never referenced.
+        unsafe {
+            let inner = self.ptr.as_ptr();
+            let alloc = ptr::addr_of!((*inner).alloc).read();
+            let value = ptr::addr_of!((*inner).value_layout).read();
+            let (layout, _) =
+                inner_layout::<A>(value).expect("the layout was valid when allocated");
+            let mem = self.ptr.cast::<u8>();
+            zero_bytes(mem, layout.size());
+            alloc.deallocate(mem, layout);
+        }
+    }
+}
+
+/// Aborts the process: a count would overflow. Without `std` there is no `abort`, so a panic
+/// during a panic does it.
+#[cold]
+#[inline(never)]
+fn abort_on_overflow() -> ! {
+    #[cfg(feature = "std")]
+    std::process::abort();
+    #[cfg(not(feature = "std"))]
+    {
+        struct PanicOnDrop;
+        impl Drop for PanicOnDrop {
+            fn drop(&mut self) {
+                panic!("reference count overflow");
+            }
+        }
+        let _abort = PanicOnDrop;
+        panic!("reference count overflow");
+    }
+}
+
+impl<T: ?Sized, A: Allocator> Deref for MemoryPointer<T, A> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        &self.inner().value
+    }
+}
+
+impl<T: ?Sized, A: Allocator> AsRef<T> for MemoryPointer<T, A> {
+    fn as_ref(&self) -> &T {
+        self
+    }
+}
+
+impl<T: ?Sized, A: Allocator> Borrow<T> for MemoryPointer<T, A> {
+    fn borrow(&self) -> &T {
+        self
+    }
+}
+
+impl<T: ?Sized + fmt::Debug, A: Allocator> fmt::Debug for MemoryPointer<T, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display, A: Allocator> fmt::Display for MemoryPointer<T, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized, A: Allocator> fmt::Pointer for MemoryPointer<T, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Pointer::fmt(&ptr::addr_of!(**self), f)
+    }
+}
+
+impl<T: ?Sized, A: Allocator> fmt::Debug for WeakPointer<T, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(WeakPointer)")
+    }
+}
+
+impl<T: ?Sized + PartialEq, A: Allocator> PartialEq for MemoryPointer<T, A> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: ?Sized + Eq, A: Allocator> Eq for MemoryPointer<T, A> {}
+
+impl<T: ?Sized + PartialOrd, A: Allocator> PartialOrd for MemoryPointer<T, A> {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        (**self).partial_cmp(&**other)
+    }
+}
+
+impl<T: ?Sized + Ord, A: Allocator> Ord for MemoryPointer<T, A> {
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        (**self).cmp(&**other)
+    }
+}
+
+impl<T: ?Sized + Hash, A: Allocator> Hash for MemoryPointer<T, A> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (**self).hash(state)
+    }
+}
+
+impl<T: Default> Default for MemoryPointer<T> {
+    fn default() -> Self {
+        Self::new(T::default())
+    }
+}
+
+impl<T> From<T> for MemoryPointer<T> {
+    fn from(value: T) -> Self {
+        Self::new(value)
+    }
+}
+
+#[cfg(test)]
+mod tests;
