@@ -1,9 +1,7 @@
 use super::*;
 use crate::LocalPool;
-use crate::test_support::scaled;
 use core::sync::atomic::AtomicUsize;
 use std::string::{String, ToString};
-use std::vec::Vec;
 
 /// Counts its drops in a shared counter.
 struct DropCounter<'a>(&'a AtomicUsize);
@@ -170,6 +168,8 @@ fn comparisons_hash_and_formatting_go_by_value() {
 #[cfg(feature = "std")]
 #[test]
 fn threads_clone_and_drop_one_pointer() {
+    use crate::test_support::scaled;
+    use std::vec::Vec;
     let pool = crate::MemoryPool::new();
     let shared = MemoryPointer::new_in(Vec::from([1u32, 2, 3]), &pool);
     let per_thread = scaled(10_000);
