@@ -1,0 +1,70 @@
+//! MemoryPointer against std's `Arc` and `Rc`, in one criterion group: 1M × (create a pointer
+//! to a u64, clone it twice, drop all three).
+//!
+//! `cargo bench --bench pointer`
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use memory_manager::allocator_api2::alloc::{Allocator, Global};
+use memory_manager::{LocalPool, MemoryPointer, MemoryPool};
+use std::hint::black_box;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+const N: u64 = 1_000_000;
+
+fn ours<A: Allocator + Copy>(alloc: A) {
+    for i in 0..N {
+        let a = MemoryPointer::new_in(i, alloc);
+        let b = a.clone();
+        let c = b.clone();
+        black_box((&a, &b, &c));
+    }
+}
+
+fn pointer_benches(c: &mut Criterion) {
+    let mut group = c.benchmark_group("create_clone2_drop3_x1M");
+    group.throughput(Throughput::Elements(N));
+    let local = LocalPool::new();
+    group.bench_function(BenchmarkId::from_parameter("MemoryPointer<LocalPool>"), |b| {
+        b.iter(|| ours(&local))
+    });
+    let shared = MemoryPool::new();
+    group.bench_function(BenchmarkId::from_parameter("MemoryPointer<MemoryPool>"), |b| {
+        b.iter(|| ours(&shared))
+    });
+    group.bench_function(BenchmarkId::from_parameter("MemoryPointer<Global>"), |b| {
+        b.iter(|| ours(Global))
+    });
+    group.bench_function(BenchmarkId::from_parameter("std Arc"), |b| {
+        b.iter(|| {
+            for i in 0..N {
+                let a = Arc::new(i);
+                let b = a.clone();
+                let c = b.clone();
+                black_box((&a, &b, &c));
+            }
+        })
+    });
+    group.bench_function(BenchmarkId::from_parameter("std Rc"), |b| {
+        b.iter(|| {
+            for i in 0..N {
+                let a = Rc::new(i);
+                let b = a.clone();
+                let c = b.clone();
+                black_box((&a, &b, &c));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = pointer_benches
+}
+criterion_main!(benches);
