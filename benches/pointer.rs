@@ -26,13 +26,15 @@ fn pointer_benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("create_clone2_drop3_x1M");
     group.throughput(Throughput::Elements(N));
     let local = LocalPool::new();
-    group.bench_function(BenchmarkId::from_parameter("MemoryPointer<LocalPool>"), |b| {
-        b.iter(|| ours(&local))
-    });
+    group.bench_function(
+        BenchmarkId::from_parameter("MemoryPointer<LocalPool>"),
+        |b| b.iter(|| ours(&local)),
+    );
     let shared = MemoryPool::new();
-    group.bench_function(BenchmarkId::from_parameter("MemoryPointer<MemoryPool>"), |b| {
-        b.iter(|| ours(&shared))
-    });
+    group.bench_function(
+        BenchmarkId::from_parameter("MemoryPointer<MemoryPool>"),
+        |b| b.iter(|| ours(&shared)),
+    );
     group.bench_function(BenchmarkId::from_parameter("MemoryPointer<Global>"), |b| {
         b.iter(|| ours(Global))
     });

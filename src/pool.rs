@@ -9,7 +9,7 @@
 //!   the class is recomputed from it and the slab is found by masking the address: no header.
 //!   (The C design spent ~32 bytes per container and searched containers in O(n).)
 //! - **Medium blocks** (to 1 MiB) are carved best-fit from 4 MiB regions, with splitting and
-//!   coalescing, in O(log n) ([`medium`]).
+//!   coalescing, in O(log n).
 //! - **Large blocks** come straight from the system and go straight back.
 //! - **Threads**: the slabs are split into shards, each behind its own lock; a thread always
 //!   allocates from the same shard (chosen round-robin on first use), and a block freed by
