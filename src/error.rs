@@ -43,6 +43,17 @@ pub enum PoolError {
         /// The first non-zero byte.
         offset: usize,
     },
+    /// Debug mode: the bytes right after a live allocation were overwritten (a write past its
+    /// end).
+    #[error("live block {block:#x} ({size} B) was written past its end (canary byte {offset})")]
+    CanaryOverrun {
+        /// The block's address.
+        block: usize,
+        /// The size it was allocated with.
+        size: usize,
+        /// The first damaged byte after its end.
+        offset: usize,
+    },
     /// The medium-block free set is inconsistent.
     #[error("medium free range {addr:#x} ({size} B): {reason}")]
     CorruptMediumRange {

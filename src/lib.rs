@@ -13,6 +13,7 @@ pub use allocator_api2;
 mod alloc;
 pub mod arena;
 mod error;
+mod names;
 pub mod pointer;
 pub mod pool;
 #[cfg(test)]
@@ -21,6 +22,7 @@ mod zero;
 
 pub use crate::arena::{ArenaBuilder, MemoryArena};
 pub use crate::error::PoolError;
+pub use crate::names::AllocationNames;
 pub use crate::pointer::{MemoryPointer, WeakPointer};
 #[cfg(feature = "std")]
 pub use crate::pool::MemoryPool;

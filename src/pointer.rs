@@ -508,6 +508,27 @@ impl<T: ?Sized, A: Allocator> MemoryPointer<T, A> {
         ptr::addr_eq(a.ptr.as_ptr(), b.ptr.as_ptr())
     }
 
+    /// Names the allocation for the allocator's diagnostics (the seed's
+    /// `mem_pointer_create("my_buffer", ..)`): the pools show names in `dump` and `leaks` in
+    /// debug mode. Returns whether the allocator recorded it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::{LocalPool, MemoryPointer};
+    /// let pool = LocalPool::new();
+    /// let buffer = MemoryPointer::new_zeroed_slice_in(1024, &pool);
+    /// if MemoryPointer::set_name(&buffer, "my_buffer") {
+    ///     assert!(pool.dump().to_string().contains("\"my_buffer\""));
+    /// }
+    /// ```
+    pub fn set_name(this: &Self, name: &'static str) -> bool
+    where
+        A: crate::AllocationNames,
+    {
+        this.inner().alloc.name_allocation(this.ptr.cast(), name)
+    }
+
     /// The allocator the memory came from.
     pub fn allocator(this: &Self) -> &A {
         &this.inner().alloc

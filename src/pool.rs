@@ -28,6 +28,8 @@
 //! shard, so throughput grows with the cores until threads outnumber shards.
 
 mod builder;
+#[cfg(feature = "debug")]
+mod debug;
 mod dump;
 mod lock;
 pub(crate) mod medium;
@@ -37,6 +39,8 @@ pub(crate) mod size_class;
 pub(crate) mod slab;
 
 pub use builder::PoolBuilder;
+#[cfg(feature = "debug")]
+pub use debug::LiveAllocation;
 pub use dump::{ClassUsage, PoolDump};
 pub use lock::LocalLock;
 pub use oom::{clear_oom_handler, set_oom_handler};
@@ -112,6 +116,8 @@ pub struct Pool<R: RawMutex> {
     large: Mutex<R, LargeBlocks>,
     reserved: AtomicUsize,
     config: Config,
+    #[cfg(feature = "debug")]
+    registry: Mutex<R, debug::Registry>,
 }
 
 /// One shard on its own cache lines, so two shards' locks never share one.
@@ -245,6 +251,8 @@ impl<R: RawMutex> Pool<R> {
             large: Mutex::new(LargeBlocks::default()),
             reserved: AtomicUsize::new(0),
             config,
+            #[cfg(feature = "debug")]
+            registry: Mutex::new(debug::Registry::default()),
         }
     }
 
@@ -318,6 +326,14 @@ impl<R: RawMutex> Pool<R> {
     #[cold]
     #[inline(never)]
     fn out_of_memory(&self, layout: Layout) -> AllocError {
+        #[cfg(feature = "debug")]
+        log::debug!(
+            "pool out of memory: {} B (align {}) refused, {} B reserved, max_bytes {:?}",
+            layout.size(),
+            layout.align(),
+            self.reserved.load(Ordering::Relaxed),
+            self.max_bytes()
+        );
         if let Some(handler) = self.config.oom_handler.or_else(oom::global_handler) {
             handler(layout);
         }
@@ -345,7 +361,12 @@ impl<R: RawMutex> Pool<R> {
     // ----- small blocks -------------------------------------------------------------------------
 
     #[inline(always)]
-    fn alloc_small(&self, class: usize, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+    fn alloc_small(
+        &self,
+        class: usize,
+        layout: Layout,
+        counted: usize,
+    ) -> Result<NonNull<u8>, AllocError> {
         let mut heap = self.home_shard().lock();
         let (ptr, reuse) = match heap.alloc(class, self.config.zero_on_free) {
             Some(hit) => hit,
@@ -361,8 +382,14 @@ impl<R: RawMutex> Pool<R> {
                 }
             },
         };
-        heap.counters.on_alloc(layout.size(), reuse);
+        heap.counters.on_alloc(counted, reuse);
         heap.counters.small_blocks += 1;
+        drop(heap);
+        #[cfg(feature = "debug")]
+        if reuse {
+            log::trace!("pool reuse {ptr:p} (class {} B)", class_size(class));
+            debug::check_reused(ptr, class_size(class), self.config.zero_on_free);
+        }
         Ok(ptr)
     }
 
@@ -379,7 +406,7 @@ impl<R: RawMutex> Pool<R> {
     ///
     /// `ptr` is a live small block allocated with `layout`.
     #[inline(always)]
-    unsafe fn free_small(&self, ptr: NonNull<u8>, layout: Layout) {
+    unsafe fn free_small(&self, ptr: NonNull<u8>, layout: Layout, counted: usize) {
         if self.config.zero_on_free {
             // SAFETY: the block has at least `layout.size()` bytes, and is ours again.
             unsafe { zero_bytes(ptr, layout.size()) };
@@ -389,7 +416,7 @@ impl<R: RawMutex> Pool<R> {
         let owner = unsafe { Slab::owner_of(ptr) };
         let mut heap = self.shards[owner].0.lock();
         let empty = heap.free(slab, ptr);
-        heap.counters.on_free(layout.size());
+        heap.counters.on_free(counted);
         heap.counters.small_blocks -= 1;
         drop(heap);
         if let Some(slab) = empty {
@@ -409,7 +436,12 @@ impl<R: RawMutex> Pool<R> {
 
     // ----- medium and large blocks --------------------------------------------------------------
 
-    fn alloc_medium(&self, size: usize, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+    fn alloc_medium(
+        &self,
+        size: usize,
+        layout: Layout,
+        counted: usize,
+    ) -> Result<NonNull<u8>, AllocError> {
         let mut heap = self.medium.lock();
         let ptr = match heap.alloc(size) {
             Some(ptr) => ptr,
@@ -426,35 +458,42 @@ impl<R: RawMutex> Pool<R> {
             }
         };
         drop(heap);
-        self.account(|c| c.on_alloc(layout.size(), false));
+        #[cfg(feature = "debug")]
+        debug::check_reused(ptr, layout.size(), self.config.zero_on_free);
+        self.account(|c| c.on_alloc(counted, false));
         Ok(ptr)
     }
 
     /// # Safety
     ///
     /// `ptr` is a live medium block of `size` (rounded) bytes allocated with `layout`.
-    unsafe fn free_medium(&self, ptr: NonNull<u8>, size: usize, layout: Layout) {
+    unsafe fn free_medium(&self, ptr: NonNull<u8>, size: usize, layout: Layout, counted: usize) {
         if self.config.zero_on_free {
             // SAFETY: the block has at least `layout.size()` bytes and is ours again.
             unsafe { zero_bytes(ptr, layout.size()) };
         }
         self.medium.lock().free(ptr, size);
-        self.account(|c| c.on_free(layout.size()));
+        self.account(|c| c.on_free(counted));
     }
 
-    fn alloc_large(&self, system: Layout, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+    fn alloc_large(
+        &self,
+        system: Layout,
+        layout: Layout,
+        counted: usize,
+    ) -> Result<NonNull<u8>, AllocError> {
         let Some(ptr) = self.system_alloc(system) else {
             return Err(self.out_of_memory(layout));
         };
         self.large.lock().0.insert(ptr.addr().get(), (ptr, system));
-        self.account(|c| c.on_alloc(layout.size(), false));
+        self.account(|c| c.on_alloc(counted, false));
         Ok(ptr)
     }
 
     /// # Safety
     ///
     /// `ptr` is a live large block allocated with `layout`.
-    unsafe fn free_large(&self, ptr: NonNull<u8>, layout: Layout) {
+    unsafe fn free_large(&self, ptr: NonNull<u8>, layout: Layout, counted: usize) {
         let Some((ours, system)) = self.large.lock().0.remove(&ptr.addr().get()) else {
             panic!(
                 "deallocate({ptr:p}, size {}, align {}): not a block of this pool",
@@ -468,28 +507,64 @@ impl<R: RawMutex> Pool<R> {
         }
         // SAFETY: allocated by `system_alloc` with `system`, now unregistered.
         unsafe { self.system_free(ours, system) };
-        self.account(|c| c.on_free(layout.size()));
+        self.account(|c| c.on_free(counted));
     }
 
     // ----- the allocator ------------------------------------------------------------------------
 
+    /// Places a block for `layout`, counting `counted` bytes as live (the two differ only in
+    /// debug mode, where `layout` includes the canary).
     #[inline(always)]
-    fn alloc_inner(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+    fn alloc_raw(&self, layout: Layout, counted: usize) -> Result<NonNull<u8>, AllocError> {
         match route(layout, self.config.min_align) {
-            Route::Small(class) => self.alloc_small(class, layout),
+            Route::Small(class) => self.alloc_small(class, layout, counted),
             Route::Zero => Ok(dangling_for(
                 Layout::from_size_align(0, layout.align().max(self.config.min_align))
                     .map_err(|_| AllocError)?,
             )),
-            Route::Medium(size) => self.alloc_medium(size, layout),
+            Route::Medium(size) => self.alloc_medium(size, layout, counted),
             Route::Large(system) => {
                 if system.size() != layout.size() {
                     // `min_align` made the layout impossible.
                     return Err(AllocError);
                 }
-                self.alloc_large(system, layout)
+                self.alloc_large(system, layout, counted)
             }
         }
+    }
+
+    /// Frees a block placed by `alloc_raw(layout, counted)`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is live, allocated by `alloc_raw` with `layout`.
+    #[inline(always)]
+    unsafe fn dealloc_raw(&self, ptr: NonNull<u8>, layout: Layout, counted: usize) {
+        match route(layout, self.config.min_align) {
+            // SAFETY: the caller guarantees `ptr` is live with `layout`.
+            Route::Small(_) => unsafe { self.free_small(ptr, layout, counted) },
+            Route::Zero => {}
+            // SAFETY: as above.
+            Route::Medium(size) => unsafe { self.free_medium(ptr, size, layout, counted) },
+            // SAFETY: as above.
+            Route::Large(_) => unsafe { self.free_large(ptr, layout, counted) },
+        }
+    }
+
+    #[cfg(not(feature = "debug"))]
+    #[inline(always)]
+    fn alloc_inner(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+        self.alloc_raw(layout, layout.size())
+    }
+
+    /// # Safety
+    ///
+    /// As `Allocator::deallocate`.
+    #[cfg(not(feature = "debug"))]
+    #[inline(always)]
+    unsafe fn dealloc_inner(&self, ptr: NonNull<u8>, layout: Layout) {
+        // SAFETY: the caller's contract.
+        unsafe { self.dealloc_raw(ptr, layout, layout.size()) }
     }
 
     /// Moves a block to a fresh allocation, copying `copy` bytes.
@@ -638,6 +713,9 @@ impl<R: RawMutex> Pool<R> {
                 max_bytes: self.config.max_bytes,
             });
         }
+        drop((heaps, cache, medium, large));
+        #[cfg(feature = "debug")]
+        self.validate_registry(live_allocations)?;
         Ok(())
     }
 
@@ -697,6 +775,8 @@ impl<R: RawMutex> Pool<R> {
             large_bytes,
             max_bytes: self.max_bytes(),
             zero_on_free: self.config.zero_on_free,
+            #[cfg(feature = "debug")]
+            live: self.live_by_address(),
         }
     }
 
@@ -718,6 +798,8 @@ impl<R: RawMutex> Pool<R> {
     /// assert_eq!(pool.stats().reserved_bytes, 0);
     /// ```
     pub fn trim(&self) {
+        #[cfg(feature = "debug")]
+        let before = self.reserved.load(Ordering::Relaxed);
         let mut empty = Vec::new();
         for shard in self.shards.iter() {
             shard.0.lock().take_empty_slabs(&mut empty);
@@ -738,6 +820,12 @@ impl<R: RawMutex> Pool<R> {
             // zeroed when freed, so it leaves zeroed.
             unsafe { self.system_free(region, region_layout) };
         }
+        #[cfg(feature = "debug")]
+        log::debug!(
+            "pool trim: {} B given back, {} B still reserved",
+            before - self.reserved.load(Ordering::Relaxed),
+            self.reserved.load(Ordering::Relaxed)
+        );
     }
 }
 
@@ -907,6 +995,8 @@ fn validate_class_list(
 
 impl<R: RawMutex> Drop for Pool<R> {
     fn drop(&mut self) {
+        #[cfg(feature = "debug")]
+        self.report_leaks();
         let zero = self.config.zero_on_free;
         let mut slabs = core::mem::take(&mut self.cache.get_mut().0);
         for shard in self.shards.iter_mut() {
@@ -953,6 +1043,20 @@ impl<R: RawMutex> fmt::Debug for Pool<R> {
     }
 }
 
+impl<R: RawMutex> crate::AllocationNames for Pool<R> {
+    /// Records the name in debug mode (shown by `dump` and `leaks`); without the `debug`
+    /// feature the pool keeps no names and returns `false`.
+    fn name_allocation(&self, ptr: NonNull<u8>, name: &'static str) -> bool {
+        #[cfg(feature = "debug")]
+        return self.record_name(ptr, name);
+        #[cfg(not(feature = "debug"))]
+        {
+            let _ = (ptr, name);
+            false
+        }
+    }
+}
+
 // SAFETY: blocks are carved from slabs, regions and system allocations the pool owns and keeps
 // until they are freed (or the pool is dropped, which needs every borrow to have ended). A block
 // is in exactly one place at a time (handed out, on a free list, or in a free range), guarded by
@@ -979,15 +1083,8 @@ unsafe impl<R: RawMutex> Allocator for Pool<R> {
 
     #[inline(always)]
     unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
-        match route(layout, self.config.min_align) {
-            // SAFETY: the caller guarantees `ptr` is live with `layout`.
-            Route::Small(_) => unsafe { self.free_small(ptr, layout) },
-            Route::Zero => {}
-            // SAFETY: as above.
-            Route::Medium(size) => unsafe { self.free_medium(ptr, size, layout) },
-            // SAFETY: as above.
-            Route::Large(_) => unsafe { self.free_large(ptr, layout) },
-        }
+        // SAFETY: the caller's contract.
+        unsafe { self.dealloc_inner(ptr, layout) }
     }
 
     unsafe fn grow(
@@ -998,7 +1095,13 @@ unsafe impl<R: RawMutex> Allocator for Pool<R> {
     ) -> Result<NonNull<[u8]>, AllocError> {
         let min_align = self.config.min_align;
         let (old, new) = (old_layout.size(), new_layout.size());
-        match (route(old_layout, min_align), route(new_layout, min_align)) {
+        // In debug mode every resize moves, so both blocks go through the checks.
+        let routes = if cfg!(feature = "debug") {
+            (Route::Zero, Route::Zero)
+        } else {
+            (route(old_layout, min_align), route(new_layout, min_align))
+        };
+        match routes {
             (Route::Small(a), Route::Small(b)) if a == b => {
                 // SAFETY: `ptr` is a live small block (caller), so its slab's owner is stable.
                 let owner = unsafe { Slab::owner_of(ptr) };
@@ -1042,6 +1145,8 @@ unsafe impl<R: RawMutex> Allocator for Pool<R> {
         let min_align = self.config.min_align;
         let (old, new) = (old_layout.size(), new_layout.size());
         let in_place = match (route(old_layout, min_align), route(new_layout, min_align)) {
+            // In debug mode every resize moves, so both blocks go through the checks.
+            _ if cfg!(feature = "debug") => None,
             (Route::Small(a), Route::Small(b)) if a == b => Some(None),
             (Route::Medium(a), Route::Medium(b)) => Some(Some((a, b))),
             _ => None,

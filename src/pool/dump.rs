@@ -45,6 +45,9 @@ pub struct PoolDump {
     pub max_bytes: Option<usize>,
     /// Whether freed memory is zeroed.
     pub zero_on_free: bool,
+    /// Debug mode: every live allocation (address, size, name, sequence number), by address.
+    #[cfg(feature = "debug")]
+    pub live: crate::rust_alloc::vec::Vec<crate::pool::LiveAllocation>,
 }
 
 impl fmt::Display for PoolDump {
@@ -93,6 +96,20 @@ impl fmt::Display for PoolDump {
             f,
             "  large: {} block(s), {} B",
             self.large_blocks, self.large_bytes
-        )
+        )?;
+        #[cfg(feature = "debug")]
+        {
+            let named = self.live.iter().filter(|a| a.name.is_some()).count();
+            write!(
+                f,
+                "\n  live allocations: {} ({} named)",
+                self.live.len(),
+                named
+            )?;
+            for allocation in &self.live {
+                write!(f, "\n    {allocation}")?;
+            }
+        }
+        Ok(())
     }
 }

@@ -31,8 +31,13 @@ fn zero_sized_layouts_are_dangling_and_aligned() {
 fn every_alignment_including_above_a_page() {
     let pool = LocalPool::new();
     let mut blocks = std::vec::Vec::new();
+    let sizes: &[usize] = if cfg!(miri) {
+        &[1, 100, 9000]
+    } else {
+        &[1, 100, 5000, 20_000]
+    };
     for align_log in 0..=14 {
-        for size in [1, 100, 5000, 20_000] {
+        for &size in sizes {
             let l = layout(size, 1 << align_log);
             let p = pool.allocate(l).unwrap();
             assert_eq!(p.cast::<u8>().addr().get() % l.align(), 0, "{l:?}");
@@ -160,18 +165,21 @@ fn grow_and_shrink_keep_contents_across_routes() {
     assert_eq!(pool.validate(), Ok(()));
 }
 
+/// In debug mode every resize moves (so both blocks are checked); otherwise growth within a
+/// class, or into a free neighbour, stays in place.
 #[test]
 fn growth_within_a_class_is_in_place() {
+    let in_place = !cfg!(feature = "debug");
     let pool = LocalPool::new();
     let p = pool.allocate(layout(130, 8)).unwrap().cast::<u8>();
     // SAFETY: live with that layout; 130 and 144 share the 144-byte class.
     let q = unsafe { pool.grow(p, layout(130, 8), layout(144, 8)) }.unwrap();
-    assert_eq!(q.cast::<u8>(), p);
+    assert_eq!(q.cast::<u8>() == p, in_place);
     // Medium: the next range is free, so growing takes it in place.
     let m = pool.allocate(layout(10_000, 8)).unwrap().cast::<u8>();
     // SAFETY: live with that layout.
     let n = unsafe { pool.grow(m, layout(10_000, 8), layout(50_000, 8)) }.unwrap();
-    assert_eq!(n.cast::<u8>(), m);
+    assert_eq!(n.cast::<u8>() == m, in_place);
     assert_eq!(pool.stats().live_bytes, 144 + 50_000);
     // SAFETY: live with these layouts.
     unsafe {
