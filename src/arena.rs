@@ -132,6 +132,13 @@ impl MemoryArena {
     }
 
     /// A builder for every setting: capacity, zeroing, limit, chunk sizes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::builder().zero_on_free(false).build();
+    /// assert!(!arena.zero_on_free());
+    /// ```
     pub fn builder() -> ArenaBuilder {
         ArenaBuilder::default()
     }
@@ -241,6 +248,13 @@ impl MemoryArena {
     }
 
     /// Copies a slice into the arena, or returns `Err` when memory cannot be had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::new();
+    /// assert_eq!(arena.try_alloc_slice_copy(&[1, 2]).unwrap(), &[1, 2]);
+    /// ```
     #[inline]
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn try_alloc_slice_copy<T: Copy>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
@@ -277,6 +291,14 @@ impl MemoryArena {
 
     /// Allocates `len` copies of `value`, or returns `Err` when the size overflows or memory
     /// cannot be had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::new();
+    /// assert_eq!(arena.try_alloc_slice_fill_copy(2, 'x').unwrap(), &['x', 'x']);
+    /// assert!(arena.try_alloc_slice_fill_copy(usize::MAX, 0u64).is_err()); // size overflow
+    /// ```
     #[inline]
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn try_alloc_slice_fill_copy<T: Copy>(
@@ -309,6 +331,14 @@ impl MemoryArena {
     }
 
     /// The fallible form of [`alloc_slice_fill_with`](Self::alloc_slice_fill_with).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::builder().allocation_limit(1024).build();
+    /// assert_eq!(arena.try_alloc_slice_fill_with(3, |i| i).unwrap(), &[0, 1, 2]);
+    /// assert!(arena.try_alloc_slice_fill_with(10_000, |i| i).is_err()); // over the limit
+    /// ```
     #[inline]
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn try_alloc_slice_fill_with<T>(
@@ -345,6 +375,13 @@ impl MemoryArena {
     }
 
     /// Copies a string into the arena, or returns `Err` when memory cannot be had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::new();
+    /// assert_eq!(arena.try_alloc_str("text").unwrap(), "text");
+    /// ```
     #[inline]
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn try_alloc_str(&self, s: &str) -> Result<&mut str, AllocError> {
@@ -759,11 +796,28 @@ impl MemoryArena {
     }
 
     /// Bytes held in chunks (footers and spare chunks included): what the arena costs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::new();
+    /// arena.alloc(1u8);
+    /// assert!(arena.capacity_bytes() >= memory_manager::arena::FIRST_CHUNK_SIZE);
+    /// ```
     pub fn capacity_bytes(&self) -> usize {
         self.capacity.get()
     }
 
     /// How many chunks the arena holds, spare ones included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::new();
+    /// assert_eq!(arena.chunk_count(), 0);
+    /// arena.alloc(1u8);
+    /// assert_eq!(arena.chunk_count(), 1);
+    /// ```
     pub fn chunk_count(&self) -> usize {
         self.chunk_count.get()
     }
@@ -789,11 +843,24 @@ impl MemoryArena {
     }
 
     /// The cap set by [`set_allocation_limit`](Self::set_allocation_limit), if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::builder().allocation_limit(1 << 20).build();
+    /// assert_eq!(arena.allocation_limit(), Some(1 << 20));
+    /// ```
     pub fn allocation_limit(&self) -> Option<usize> {
         self.limit.get()
     }
 
     /// Whether freed bytes are overwritten with zeros (see [`ArenaBuilder::zero_on_free`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(memory_manager::MemoryArena::new().zero_on_free());
+    /// ```
     pub fn zero_on_free(&self) -> bool {
         self.zero_on_free
     }

@@ -135,6 +135,15 @@ impl<T, A: Allocator> MemoryPointer<T, A> {
     /// # Panics
     ///
     /// Calls [`handle_alloc_error`] if the allocator fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::{LocalPool, MemoryPointer};
+    /// let pool = LocalPool::new();
+    /// let p = MemoryPointer::new_in(7u8, &pool);
+    /// assert_eq!(*p, 7);
+    /// ```
     pub fn new_in(value: T, alloc: A) -> Self {
         match Self::try_new_in(value, alloc) {
             Ok(this) => this,
@@ -304,6 +313,16 @@ impl<T, A: Allocator> MemoryPointer<[MaybeUninit<T>], A> {
 
     /// Like [`new_uninit_slice_in`](Self::new_uninit_slice_in), with every byte zeroed: for the
     /// types where all-zero bytes are a valid value, `assume_init` is then sound right away.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::MemoryPointer;
+    /// use memory_manager::allocator_api2::alloc::Global;
+    /// let p = MemoryPointer::<[core::mem::MaybeUninit<u64>]>::new_zeroed_uninit_slice_in(4, Global);
+    /// let p = unsafe { p.assume_init() }; // zero is a valid u64
+    /// assert_eq!(&*p, &[0; 4]);
+    /// ```
     pub fn new_zeroed_uninit_slice_in(len: usize, alloc: A) -> Self {
         Self::slice_in(len, alloc, true)
     }
@@ -336,6 +355,16 @@ impl<T, A: Allocator> MemoryPointer<[MaybeUninit<T>], A> {
     /// # Safety
     ///
     /// Every element must hold a valid `T` (written, or all-zero bytes being valid for `T`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::MemoryPointer;
+    /// use memory_manager::allocator_api2::alloc::Global;
+    /// let mut p = MemoryPointer::<[core::mem::MaybeUninit<u8>]>::new_uninit_slice_in(2, Global);
+    /// MemoryPointer::get_mut(&mut p).unwrap().fill(core::mem::MaybeUninit::new(1));
+    /// assert_eq!(&*unsafe { p.assume_init() }, &[1, 1]);
+    /// ```
     pub unsafe fn assume_init(self) -> MemoryPointer<[T], A> {
         let this = ManuallyDrop::new(self);
         MemoryPointer::from_inner(
@@ -368,6 +397,14 @@ impl<T: Copy, A: Allocator> MemoryPointer<[T], A> {
     }
 
     /// Copies a slice into memory from `alloc`, or returns `Err` if the allocator fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::{LocalPool, MemoryPointer};
+    /// let tiny = LocalPool::builder().max_bytes(0).build();
+    /// assert!(MemoryPointer::try_from_slice_in(&[1, 2, 3], &tiny).is_err());
+    /// ```
     pub fn try_from_slice_in(src: &[T], alloc: A) -> Result<Self, AllocError> {
         let uninit = MemoryPointer::<[MaybeUninit<T>], A>::try_slice_in(src.len(), alloc, false)?;
         // SAFETY: the fresh slice has `src.len()` slots and cannot overlap `src`.
@@ -420,11 +457,30 @@ impl<T: ?Sized, A: Allocator> MemoryPointer<T, A> {
     }
 
     /// How many strong owners there are (this one included).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::MemoryPointer;
+    /// let a = MemoryPointer::new(1);
+    /// let b = a.clone();
+    /// assert_eq!(MemoryPointer::strong_count(&b), 2);
+    /// ```
     pub fn strong_count(this: &Self) -> usize {
         this.inner().strong.load(Ordering::Relaxed)
     }
 
     /// How many weak pointers there are.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::MemoryPointer;
+    /// let a = MemoryPointer::new(1);
+    /// let w = MemoryPointer::downgrade(&a);
+    /// assert_eq!(MemoryPointer::weak_count(&a), 1);
+    /// # drop(w);
+    /// ```
     pub fn weak_count(this: &Self) -> usize {
         let weak = this.inner().weak.load(Ordering::Relaxed);
         if weak == WEAK_LOCKED {
@@ -436,6 +492,15 @@ impl<T: ?Sized, A: Allocator> MemoryPointer<T, A> {
     }
 
     /// A weak pointer to the same allocation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::MemoryPointer;
+    /// let a = MemoryPointer::new("x");
+    /// let w = MemoryPointer::downgrade(&a);
+    /// assert_eq!(*w.upgrade().unwrap(), "x");
+    /// ```
     pub fn downgrade(this: &Self) -> WeakPointer<T, A> {
         let weak = &this.inner().weak;
         let mut current = weak.load(Ordering::Relaxed);
@@ -504,6 +569,15 @@ impl<T: ?Sized, A: Allocator> MemoryPointer<T, A> {
     }
 
     /// Whether two pointers share one allocation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::MemoryPointer;
+    /// let a = MemoryPointer::new(1);
+    /// assert!(MemoryPointer::ptr_eq(&a, &a.clone()));
+    /// assert!(!MemoryPointer::ptr_eq(&a, &MemoryPointer::new(1)));
+    /// ```
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
         ptr::addr_eq(a.ptr.as_ptr(), b.ptr.as_ptr())
     }
@@ -530,6 +604,15 @@ impl<T: ?Sized, A: Allocator> MemoryPointer<T, A> {
     }
 
     /// The allocator the memory came from.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::{LocalPool, MemoryPointer};
+    /// let pool = LocalPool::new();
+    /// let p = MemoryPointer::new_in(1u32, &pool);
+    /// assert!(core::ptr::eq(*MemoryPointer::allocator(&p), &pool));
+    /// ```
     pub fn allocator(this: &Self) -> &A {
         &this.inner().alloc
     }
@@ -583,6 +666,17 @@ impl<T: ?Sized, A: Allocator> WeakPointer<T, A> {
     }
 
     /// A strong pointer, if the value is still alive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::MemoryPointer;
+    /// let a = MemoryPointer::new(5);
+    /// let w = MemoryPointer::downgrade(&a);
+    /// assert_eq!(w.upgrade().as_deref(), Some(&5));
+    /// drop(a);
+    /// assert!(w.upgrade().is_none());
+    /// ```
     pub fn upgrade(&self) -> Option<MemoryPointer<T, A>> {
         let (strong, _) = self.counts();
         let mut current = strong.load(Ordering::Relaxed);
@@ -606,11 +700,32 @@ impl<T: ?Sized, A: Allocator> WeakPointer<T, A> {
     }
 
     /// How many strong owners remain (0 once the value is gone).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::MemoryPointer;
+    /// let a = MemoryPointer::new(5);
+    /// let w = MemoryPointer::downgrade(&a);
+    /// assert_eq!(w.strong_count(), 1);
+    /// drop(a);
+    /// assert_eq!(w.strong_count(), 0);
+    /// ```
     pub fn strong_count(&self) -> usize {
         self.counts().0.load(Ordering::Relaxed)
     }
 
     /// How many weak pointers there are (this one included), or 0 once the value is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::MemoryPointer;
+    /// let a = MemoryPointer::new(5);
+    /// let w = MemoryPointer::downgrade(&a);
+    /// let w2 = w.clone();
+    /// assert_eq!(w2.weak_count(), 2);
+    /// ```
     pub fn weak_count(&self) -> usize {
         let (strong, weak) = self.counts();
         let weak = weak.load(Ordering::Relaxed);
@@ -622,6 +737,15 @@ impl<T: ?Sized, A: Allocator> WeakPointer<T, A> {
     }
 
     /// Whether two weak pointers share one allocation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::MemoryPointer;
+    /// let a = MemoryPointer::new(5);
+    /// let w = MemoryPointer::downgrade(&a);
+    /// assert!(w.ptr_eq(&w.clone()));
+    /// ```
     pub fn ptr_eq(&self, other: &Self) -> bool {
         ptr::addr_eq(self.ptr.as_ptr(), other.ptr.as_ptr())
     }

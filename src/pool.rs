@@ -182,6 +182,18 @@ pub struct PoolStats {
 impl PoolStats {
     /// `reserved_bytes / peak_live_bytes`: how much memory the pool holds per byte it ever had
     /// to hold at once (1.0 is perfect). `None` before the first allocation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::LocalPool;
+    /// use memory_manager::allocator_api2::boxed::Box;
+    /// let pool = LocalPool::new();
+    /// assert_eq!(pool.stats().fragmentation(), None);
+    /// let b = Box::new_in([0u8; 4096], &pool);
+    /// assert!(pool.stats().fragmentation().unwrap() >= 1.0);
+    /// # drop(b);
+    /// ```
     pub fn fragmentation(&self) -> Option<f64> {
         (self.peak_live_bytes > 0).then(|| self.reserved_bytes as f64 / self.peak_live_bytes as f64)
     }
@@ -267,16 +279,38 @@ impl<R: RawMutex> Pool<R> {
     }
 
     /// How many shards the pool has.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::{LocalPool, MemoryPool};
+    /// assert_eq!(LocalPool::new().shard_count(), 1);
+    /// assert_eq!(MemoryPool::builder().shards(3).build().shard_count(), 4); // a power of two
+    /// ```
     pub fn shard_count(&self) -> usize {
         self.shards.len()
     }
 
     /// Whether freed memory is zeroed (see [`PoolBuilder::zero_on_free`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(memory_manager::LocalPool::new().zero_on_free());
+    /// ```
     pub fn zero_on_free(&self) -> bool {
         self.config.zero_on_free
     }
 
     /// The cap on reserved memory, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::LocalPool;
+    /// assert_eq!(LocalPool::new().max_bytes(), None);
+    /// assert_eq!(LocalPool::builder().max_bytes(4096).build().max_bytes(), Some(4096));
+    /// ```
     pub fn max_bytes(&self) -> Option<usize> {
         (self.config.max_bytes != usize::MAX).then_some(self.config.max_bytes)
     }

@@ -51,6 +51,13 @@ impl Default for ArenaBuilder {
 
 impl ArenaBuilder {
     /// Allocate one chunk able to hold `bytes` bytes of data when the arena is built.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::builder().capacity(10_000).build();
+    /// assert!(arena.capacity_bytes() >= 10_000 && arena.chunk_count() == 1);
+    /// ```
     pub fn capacity(mut self, bytes: usize) -> Self {
         self.capacity = bytes;
         self
@@ -61,6 +68,13 @@ impl ArenaBuilder {
     ///
     /// The cost is one `memset` over the bytes actually used: measured on the arena benchmarks it
     /// is a few percent for allocation-heavy workloads (see the README's benchmark table).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::builder().zero_on_free(false).build();
+    /// assert!(!arena.zero_on_free());
+    /// ```
     pub fn zero_on_free(mut self, zero: bool) -> Self {
         self.zero_on_free = zero;
         self
@@ -68,6 +82,13 @@ impl ArenaBuilder {
 
     /// Cap on [`MemoryArena::capacity_bytes`]: a request that would need more chunk memory than
     /// this fails with `AllocError` (or panics, in the non-`try_` forms).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::builder().allocation_limit(4096).build();
+    /// assert!(arena.try_alloc([0u8; 8192]).is_err());
+    /// ```
     pub fn allocation_limit(mut self, bytes: usize) -> Self {
         self.allocation_limit = Some(bytes);
         self
@@ -75,6 +96,14 @@ impl ArenaBuilder {
 
     /// The size of the first regular chunk (footer included), when no `capacity` was given.
     /// Later chunks double from it. Values below 64 bytes are raised to 64.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::builder().first_chunk_size(1 << 16).build();
+    /// arena.alloc(1u8);
+    /// assert_eq!(arena.capacity_bytes(), 1 << 16);
+    /// ```
     pub fn first_chunk_size(mut self, bytes: usize) -> Self {
         self.first_chunk_size = bytes.max(64);
         self
@@ -82,6 +111,17 @@ impl ArenaBuilder {
 
     /// Regular chunks double in size up to this many bytes (default
     /// [`DEFAULT_MAX_CHUNK_SIZE`]); larger single requests still get a chunk sized to fit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::builder().first_chunk_size(4096).max_chunk_size(8192).build();
+    /// for _ in 0..100 {
+    ///     arena.alloc([0u8; 4000]);
+    /// }
+    /// // Doubling stopped at 8 KiB: no chunk is larger.
+    /// assert!(arena.capacity_bytes() <= arena.chunk_count() * 8192);
+    /// ```
     pub fn max_chunk_size(mut self, bytes: usize) -> Self {
         self.max_chunk_size = bytes.max(64);
         self
@@ -93,6 +133,13 @@ impl ArenaBuilder {
     ///
     /// Calls [`handle_alloc_error`] when that chunk cannot be allocated or exceeds the
     /// allocation limit; [`try_build`](Self::try_build) returns the error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::builder().build();
+    /// assert_eq!(arena.capacity_bytes(), 0);
+    /// ```
     pub fn build(self) -> MemoryArena {
         let capacity = self.capacity;
         self.try_build().unwrap_or_else(|_| {
@@ -105,6 +152,13 @@ impl ArenaBuilder {
 
     /// Builds the arena, or returns `Err` when the `capacity` chunk cannot be allocated or would
     /// exceed the allocation limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let refused = memory_manager::MemoryArena::builder().capacity(1 << 20).allocation_limit(1024).try_build();
+    /// assert!(refused.is_err());
+    /// ```
     pub fn try_build(self) -> Result<MemoryArena, AllocError> {
         let capacity = self.capacity;
         let arena = MemoryArena::from_builder(self);

@@ -66,6 +66,15 @@ impl<R: RawMutex> Default for PoolBuilder<R> {
 impl<R: RawMutex> PoolBuilder<R> {
     /// A builder with the defaults: no limit, zeroing on, no raised alignment, no handler of its
     /// own, nothing reserved, one shard.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::PoolBuilder;
+    /// use memory_manager::pool::{LocalLock, Pool};
+    /// let pool: Pool<LocalLock> = PoolBuilder::new().build();
+    /// assert_eq!(pool.shard_count(), 1);
+    /// ```
     pub fn new() -> Self {
         Self {
             config: Config {
@@ -82,6 +91,17 @@ impl<R: RawMutex> PoolBuilder<R> {
 
     /// Never reserve more than `bytes` from the system. A request past it calls the OOM handler
     /// and returns `Err(AllocError)`; the pool stays fully usable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::alloc::Layout;
+    /// use memory_manager::LocalPool;
+    /// use memory_manager::allocator_api2::alloc::Allocator;
+    /// let pool = LocalPool::builder().max_bytes(1 << 20).build();
+    /// assert!(pool.allocate(Layout::from_size_align(2 << 20, 8).unwrap()).is_err());
+    /// assert!(pool.allocate(Layout::new::<u64>()).is_ok()); // still usable
+    /// ```
     pub fn max_bytes(mut self, bytes: usize) -> Self {
         self.config.max_bytes = bytes;
         self
@@ -89,6 +109,13 @@ impl<R: RawMutex> PoolBuilder<R> {
 
     /// Whether every byte a caller could have written is zeroed when its block is freed (and
     /// therefore every block handed out reads zero). On by default.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = memory_manager::LocalPool::builder().zero_on_free(false).build();
+    /// assert!(!pool.zero_on_free());
+    /// ```
     pub fn zero_on_free(mut self, zero: bool) -> Self {
         self.config.zero_on_free = zero;
         self
@@ -100,6 +127,16 @@ impl<R: RawMutex> PoolBuilder<R> {
     /// # Panics
     ///
     /// If `align` is not a power of two.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memory_manager::LocalPool;
+    /// use memory_manager::allocator_api2::boxed::Box;
+    /// let pool = LocalPool::builder().min_align(64).build();
+    /// let b = Box::new_in(1u8, &pool);
+    /// assert_eq!((&*b as *const u8).addr() % 64, 0);
+    /// ```
     pub fn min_align(mut self, align: usize) -> Self {
         assert!(
             align.is_power_of_two(),
@@ -111,12 +148,32 @@ impl<R: RawMutex> PoolBuilder<R> {
 
     /// A handler called, with no lock held, when this pool cannot meet a request; it takes
     /// precedence over the process-wide one ([`set_oom_handler`](crate::set_oom_handler)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::alloc::Layout;
+    /// use memory_manager::LocalPool;
+    /// use memory_manager::allocator_api2::alloc::Allocator;
+    /// fn note(layout: Layout) {
+    ///     eprintln!("refused {} bytes", layout.size());
+    /// }
+    /// let pool = LocalPool::builder().max_bytes(0).oom_handler(note).build();
+    /// assert!(pool.allocate(Layout::new::<u64>()).is_err()); // `note` was called first
+    /// ```
     pub fn oom_handler(mut self, handler: fn(Layout)) -> Self {
         self.config.oom_handler = Some(handler);
         self
     }
 
     /// Reserve `bytes` of slabs when the pool is built.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = memory_manager::LocalPool::builder().capacity(128 * 1024).build();
+    /// assert_eq!(pool.stats().reserved_bytes, 128 * 1024);
+    /// ```
     pub fn capacity(mut self, bytes: usize) -> Self {
         self.capacity = bytes;
         self
@@ -124,6 +181,13 @@ impl<R: RawMutex> PoolBuilder<R> {
 
     /// How many shards (independently locked heaps) to split the pool into; rounded up to a
     /// power of two. Threads are spread over them round-robin.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = memory_manager::MemoryPool::builder().shards(8).build();
+    /// assert_eq!(pool.shard_count(), 8);
+    /// ```
     pub fn shards(mut self, shards: usize) -> Self {
         self.shards = shards.max(1);
         self
@@ -134,6 +198,13 @@ impl<R: RawMutex> PoolBuilder<R> {
     /// # Panics
     ///
     /// Calls [`handle_alloc_error`] if the `capacity` cannot be reserved.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = memory_manager::MemoryPool::builder().max_bytes(1 << 30).build();
+    /// assert_eq!(pool.max_bytes(), Some(1 << 30));
+    /// ```
     pub fn build(self) -> Pool<R> {
         let capacity = self.capacity;
         self.try_build().unwrap_or_else(|_| {
@@ -146,6 +217,13 @@ impl<R: RawMutex> PoolBuilder<R> {
 
     /// Builds the pool, or returns `Err` if the `capacity` cannot be reserved (for example
     /// because it exceeds `max_bytes`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let refused = memory_manager::LocalPool::builder().max_bytes(1024).capacity(1 << 20).try_build();
+    /// assert!(refused.is_err());
+    /// ```
     pub fn try_build(self) -> Result<Pool<R>, AllocError> {
         let pool = Pool::from_config(self.config, self.shards);
         pool.reserve_slabs(self.capacity)?;

@@ -33,6 +33,14 @@ pub fn set_oom_handler(handler: fn(Layout)) {
 }
 
 /// Removes the process-wide out-of-memory handler.
+///
+/// # Examples
+///
+/// ```
+/// fn quiet(_: core::alloc::Layout) {}
+/// memory_manager::set_oom_handler(quiet);
+/// memory_manager::pool::clear_oom_handler(); // back to none
+/// ```
 pub fn clear_oom_handler() {
     GLOBAL_HANDLER.store(core::ptr::null_mut(), Ordering::Release);
 }
