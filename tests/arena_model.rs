@@ -1,51 +1,24 @@
 //! A model test: random programs of arena operations, checked after every step against a shadow
 //! model of the live blocks (alignment, no overlap, contents preserved, `allocated_bytes` exact).
+//! The model lives in `common::arena_ops`, shared with the `arena_ops` fuzz target.
 
 mod common;
 
-use common::{LiveBlock, check_contents, check_new_block, proptest_config};
+use common::arena_ops::{Op, run_program};
+use common::proptest_config;
 use memory_manager::MemoryArena;
-use memory_manager::allocator_api2::alloc::{Allocator, Layout};
 use proptest::prelude::*;
-
-#[derive(Clone, Debug)]
-enum Op {
-    Alloc {
-        size: usize,
-        align_log: u32,
-    },
-    AllocStr {
-        len: usize,
-    },
-    Grow {
-        pick: usize,
-        extra: usize,
-    },
-    Shrink {
-        pick: usize,
-        less: usize,
-        realign: bool,
-    },
-    Dealloc {
-        pick: usize,
-    },
-    Scope(Vec<Op>),
-    Reset {
-        keep_chunks: bool,
-    },
-    Limit(Option<usize>),
-}
 
 fn leaf_op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (prop_oneof![0usize..64, 0usize..5000], 0u32..13)
+        4 => (prop_oneof![0u16..64, 0u16..5000], 0u8..13)
             .prop_map(|(size, align_log)| Op::Alloc { size, align_log }),
-        1 => (0usize..41).prop_map(|len| Op::AllocStr { len }),
-        2 => (any::<usize>(), 0usize..3000).prop_map(|(pick, extra)| Op::Grow { pick, extra }),
-        1 => (any::<usize>(), 0usize..3000, any::<bool>())
+        1 => (0u8..41).prop_map(|len| Op::AllocStr { len }),
+        2 => (any::<usize>(), 0u16..3000).prop_map(|(pick, extra)| Op::Grow { pick, extra }),
+        1 => (any::<usize>(), 0u16..3000, any::<bool>())
             .prop_map(|(pick, less, realign)| Op::Shrink { pick, less, realign }),
         2 => any::<usize>().prop_map(|pick| Op::Dealloc { pick }),
-        1 => prop::option::of(0usize..64 * 1024).prop_map(Op::Limit),
+        1 => prop::option::of(0u32..64 * 1024).prop_map(Op::Limit),
     ]
 }
 
@@ -57,240 +30,6 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-/// The shadow model: live blocks, the cursor as far as the model can see it, and the exact
-/// `allocated_bytes` the arena must report.
-struct Model {
-    live: Vec<LiveBlock>,
-    cursor: Option<usize>,
-    allocated: usize,
-    next_fill: u8,
-}
-
-impl Model {
-    fn fill(&mut self) -> u8 {
-        self.next_fill = self.next_fill.wrapping_add(1).max(1);
-        self.next_fill
-    }
-
-    fn is_newest(&self, block: &LiveBlock) -> bool {
-        block.size != 0 && Some(block.end()) == self.cursor
-    }
-
-    fn check(&self, arena: &MemoryArena) {
-        check_contents(&self.live);
-        assert_eq!(arena.allocated_bytes(), self.allocated, "allocated_bytes");
-    }
-}
-
-/// Runs `ops` on `arena`; `floor` is the number of blocks this level may not touch (blocks
-/// from outside a scope are unreachable inside it).
-fn run(arena: &MemoryArena, ops: &[Op], model: &mut Model, floor: usize) {
-    for op in ops {
-        let capacity_before = arena.capacity_bytes();
-        let allocated_before = arena.allocated_bytes();
-        let pick = |model: &Model, pick: usize| {
-            let n = model.live.len() - floor;
-            (n > 0).then(|| floor + pick % n)
-        };
-        match op {
-            Op::Alloc { size, align_log } => {
-                let layout = Layout::from_size_align(*size, 1 << align_log).unwrap();
-                match arena.allocate(layout) {
-                    Ok(ptr) => {
-                        assert_eq!(ptr.len(), *size);
-                        let block = LiveBlock {
-                            ptr: ptr.cast(),
-                            size: *size,
-                            align: layout.align(),
-                            fill: model.fill(),
-                        };
-                        check_new_block(&model.live, &block);
-                        block.fill();
-                        model.allocated += size;
-                        if *size != 0 {
-                            model.cursor = Some(block.end());
-                        }
-                        model.live.push(block);
-                    }
-                    Err(_) => assert_failed_cleanly(arena, capacity_before, allocated_before),
-                }
-            }
-            Op::AllocStr { len } => {
-                let text: String = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF"[..*len].into();
-                match arena.try_alloc_str(&text) {
-                    Ok(s) => {
-                        assert_eq!(&*s, text);
-                        let block = LiveBlock {
-                            ptr: std::ptr::NonNull::new(s.as_mut_ptr()).unwrap(),
-                            size: *len,
-                            align: 1,
-                            fill: model.fill(),
-                        };
-                        check_new_block(&model.live, &block);
-                        block.fill();
-                        model.allocated += len;
-                        if *len != 0 {
-                            model.cursor = Some(block.end());
-                        }
-                        model.live.push(block);
-                    }
-                    Err(_) => assert_failed_cleanly(arena, capacity_before, allocated_before),
-                }
-            }
-            Op::Grow { pick: p, extra } => {
-                let Some(i) = pick(model, *p) else { continue };
-                let old = model.live[i].clone();
-                let newest = model.is_newest(&old);
-                let old_layout = Layout::from_size_align(old.size, old.align).unwrap();
-                let new_layout = Layout::from_size_align(old.size + extra, old.align).unwrap();
-                // SAFETY: `old` is live with `old_layout`.
-                match unsafe { arena.grow(old.ptr, old_layout, new_layout) } {
-                    Ok(ptr) => {
-                        let mut block = LiveBlock {
-                            ptr: ptr.cast(),
-                            size: new_layout.size(),
-                            ..old.clone()
-                        };
-                        if block.ptr == old.ptr {
-                            assert!(
-                                newest || old.size == 0,
-                                "only the newest block grows in place"
-                            );
-                            model.allocated += extra;
-                        } else {
-                            model.allocated += new_layout.size();
-                        }
-                        model.live.remove(i);
-                        check_new_block(&model.live, &block);
-                        assert!(block.ptr.addr().get().is_multiple_of(block.align));
-                        block.size = old.size;
-                        assert!(block.intact(), "grow lost the contents");
-                        block.size = new_layout.size();
-                        block.fill_from(old.size);
-                        if block.size != 0 {
-                            model.cursor = Some(block.end());
-                        }
-                        model.live.push(block);
-                    }
-                    Err(_) => assert_failed_cleanly(arena, capacity_before, allocated_before),
-                }
-            }
-            Op::Shrink {
-                pick: p,
-                less,
-                realign,
-            } => {
-                let Some(i) = pick(model, *p) else { continue };
-                let old = model.live[i].clone();
-                let newest = model.is_newest(&old);
-                let new_size = old.size - less.min(&old.size);
-                let align = if *realign {
-                    (old.align * 64).min(4096)
-                } else {
-                    old.align
-                };
-                let old_layout = Layout::from_size_align(old.size, old.align).unwrap();
-                let new_layout = Layout::from_size_align(new_size, align).unwrap();
-                // SAFETY: `old` is live with `old_layout`.
-                match unsafe { arena.shrink(old.ptr, old_layout, new_layout) } {
-                    Ok(ptr) => {
-                        let block = LiveBlock {
-                            ptr: ptr.cast(),
-                            size: new_size,
-                            align,
-                            ..old.clone()
-                        };
-                        model.live.remove(i);
-                        check_new_block(&model.live, &block);
-                        assert!(block.intact(), "shrink lost the contents");
-                        if block.ptr != old.ptr {
-                            // Moved to a fresh block, then the old one was given back: that
-                            // returns its bytes only if it is still the newest, which is the
-                            // case when the fresh block was zero-sized.
-                            model.allocated += new_size;
-                            if new_size != 0 {
-                                model.cursor = Some(block.end());
-                            } else if newest {
-                                model.allocated -= old.size;
-                                model.cursor = Some(old.start());
-                            }
-                        } else if newest {
-                            model.allocated -= old.size - new_size;
-                            model.cursor = Some(block.start() + new_size);
-                        }
-                        model.live.push(block);
-                    }
-                    Err(_) => assert_failed_cleanly(arena, capacity_before, allocated_before),
-                }
-            }
-            Op::Dealloc { pick: p } => {
-                let Some(i) = pick(model, *p) else { continue };
-                let block = model.live.remove(i);
-                let layout = Layout::from_size_align(block.size, block.align).unwrap();
-                if model.is_newest(&block) {
-                    model.allocated -= block.size;
-                    model.cursor = Some(block.start());
-                }
-                // SAFETY: `block` is live with `layout`, and forgotten by the model now.
-                unsafe { arena.deallocate(block.ptr, layout) };
-            }
-            Op::Limit(limit) => arena.set_allocation_limit(*limit),
-            Op::Scope(_) | Op::Reset { .. } => unreachable!("handled by the caller"),
-        }
-        model.check(arena);
-    }
-}
-
-fn assert_failed_cleanly(arena: &MemoryArena, capacity: usize, allocated: usize) {
-    assert_eq!(
-        arena.capacity_bytes(),
-        capacity,
-        "a failed request changed capacity"
-    );
-    assert_eq!(
-        arena.allocated_bytes(),
-        allocated,
-        "a failed request changed allocated_bytes"
-    );
-}
-
-fn run_program(arena: &mut MemoryArena, program: &[Op]) {
-    let mut model = Model {
-        live: Vec::new(),
-        cursor: None,
-        allocated: 0,
-        next_fill: 0,
-    };
-    for op in program {
-        match op {
-            Op::Scope(inner) => {
-                let (saved_len, saved_cursor, saved_allocated) =
-                    (model.live.len(), model.cursor, model.allocated);
-                let floor = model.live.len();
-                arena.scope(|a| run(a, inner, &mut model, floor));
-                model.live.truncate(saved_len);
-                model.cursor = saved_cursor;
-                model.allocated = saved_allocated;
-            }
-            Op::Reset { keep_chunks } => {
-                let capacity = arena.capacity_bytes();
-                if *keep_chunks {
-                    arena.reset_keep_chunks();
-                    assert_eq!(arena.capacity_bytes(), capacity);
-                } else {
-                    arena.reset();
-                    assert!(arena.chunk_count() <= 1);
-                }
-                model.live.clear();
-                model.cursor = None;
-                model.allocated = 0;
-            }
-            leaf => run(arena, std::slice::from_ref(leaf), &mut model, 0),
-        }
-        model.check(arena);
-    }
-}
-
 proptest! {
     #![proptest_config(proptest_config(256))]
 
@@ -298,5 +37,15 @@ proptest! {
     fn arena_matches_model(program in prop::collection::vec(op(), 1..120), zero in any::<bool>()) {
         let mut arena = MemoryArena::builder().zero_on_free(zero).first_chunk_size(256).build();
         run_program(&mut arena, &program);
+    }
+}
+
+#[test]
+fn fuzz_seeds_run_clean() {
+    for seed in common::seeds("arena_ops") {
+        if let Ok(program) = common::decode::<Vec<Op>>(&seed) {
+            let mut arena = MemoryArena::builder().first_chunk_size(256).build();
+            run_program(&mut arena, &program);
+        }
     }
 }

@@ -105,16 +105,30 @@ struct Parser<'i, A: Allocator + Copy> {
 }
 
 impl<A: Allocator + Copy> Parser<'_, A> {
-    fn close_array(&mut self, base: usize) -> Value<A> {
-        let mut items = Vec::with_capacity_in(self.items.len() - base, self.alloc);
+    fn close_array(&mut self, base: usize) -> Result<Value<A>, ParseError> {
+        let mut items = Vec::new_in(self.alloc);
+        items
+            .try_reserve_exact(self.items.len() - base)
+            .map_err(|_| self.error("out of memory"))?;
         items.extend(self.items.drain(base..));
-        Value::Array(items)
+        Ok(Value::Array(items))
     }
 
-    fn close_object(&mut self, base: usize) -> Value<A> {
-        let mut fields = Vec::with_capacity_in(self.fields.len() - base, self.alloc);
+    fn close_object(&mut self, base: usize) -> Result<Value<A>, ParseError> {
+        let mut fields = Vec::new_in(self.alloc);
+        fields
+            .try_reserve_exact(self.fields.len() - base)
+            .map_err(|_| self.error("out of memory"))?;
         fields.extend(self.fields.drain(base..));
-        Value::Object(fields)
+        Ok(Value::Object(fields))
+    }
+
+    /// Appends to a string, or fails cleanly when the allocator refuses (a capped arena).
+    fn append(&self, out: &mut Vec<u8, A>, bytes: &[u8]) -> Result<(), ParseError> {
+        out.try_reserve(bytes.len())
+            .map_err(|_| self.error("out of memory"))?;
+        out.extend_from_slice(bytes);
+        Ok(())
     }
 
     fn error(&self, reason: &'static str) -> ParseError {
@@ -166,7 +180,7 @@ impl<A: Allocator + Copy> Parser<'_, A> {
         self.skip_whitespace();
         if self.peek() == Some(b']') {
             self.pos += 1;
-            return Ok(self.close_array(base));
+            return self.close_array(base);
         }
         loop {
             self.skip_whitespace();
@@ -177,7 +191,7 @@ impl<A: Allocator + Copy> Parser<'_, A> {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
-                    return Ok(self.close_array(base));
+                    return self.close_array(base);
                 }
                 _ => return Err(self.error("expected ',' or ']'")),
             }
@@ -193,7 +207,7 @@ impl<A: Allocator + Copy> Parser<'_, A> {
         self.skip_whitespace();
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Ok(self.close_object(base));
+            return self.close_object(base);
         }
         loop {
             self.skip_whitespace();
@@ -214,7 +228,7 @@ impl<A: Allocator + Copy> Parser<'_, A> {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
-                    return Ok(self.close_object(base));
+                    return self.close_object(base);
                 }
                 _ => return Err(self.error("expected ',' or '}'")),
             }
@@ -244,14 +258,16 @@ impl<A: Allocator + Copy> Parser<'_, A> {
             .iter()
             .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
             .ok_or_else(|| self.error("unterminated string"))?;
-        let mut out = Vec::with_capacity_in(run, self.alloc);
+        let mut out = Vec::new_in(self.alloc);
+        out.try_reserve_exact(run)
+            .map_err(|_| self.error("out of memory"))?;
         loop {
             let rest = &self.input[self.pos..];
             let run = rest
                 .iter()
                 .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
                 .ok_or_else(|| self.error("unterminated string"))?;
-            out.extend_from_slice(&rest[..run]);
+            self.append(&mut out, &rest[..run])?;
             self.pos += run;
             match self.input[self.pos] {
                 b'"' => {
@@ -288,12 +304,12 @@ impl<A: Allocator + Copy> Parser<'_, A> {
                             let c = char::from_u32(code)
                                 .ok_or_else(|| self.error("invalid code point"))?;
                             let mut buf = [0; 4];
-                            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                            self.append(&mut out, c.encode_utf8(&mut buf).as_bytes())?;
                             continue;
                         }
                         _ => return Err(self.error("unknown escape")),
                     };
-                    out.push(byte);
+                    self.append(&mut out, &[byte])?;
                 }
                 _ => return Err(self.error("control character in string")),
             }

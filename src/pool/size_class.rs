@@ -20,8 +20,9 @@ pub(crate) const MAX_SMALL_ALIGN: usize = 4096;
 pub(crate) const CLASS_COUNT: usize = 56;
 /// Medium blocks are carved from regions in multiples of this.
 pub(crate) const MEDIUM_GRANULE: usize = 256;
-/// The largest size served from medium regions; beyond it, blocks come straight from the system.
-pub(crate) const MAX_MEDIUM_SIZE: usize = 1 << 20;
+/// The largest size served from medium regions (a quarter of a region); beyond it, blocks come
+/// straight from the system.
+pub(crate) const MAX_MEDIUM_SIZE: usize = crate::pool::medium::REGION_SIZE / 4;
 
 /// Where a request is served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,13 +2,22 @@
 //! checks every allocator model test makes.
 #![allow(dead_code)] // each test binary uses a different subset
 
-use proptest::test_runner::Config;
 use std::ptr::NonNull;
 
-/// `cases` proptest cases natively (or `PROPTEST_CASES` when set), a handful under Miri, and no failure files (Miri isolates
-/// the file system).
-pub fn proptest_config(cases: u32) -> Config {
-    Config {
+pub mod arena_ops;
+#[cfg(feature = "std")]
+pub mod parse;
+pub mod pointer_ops;
+#[cfg(feature = "std")]
+pub mod pool_ops;
+#[cfg(feature = "std")]
+pub mod pool_threads;
+
+/// `cases` proptest cases natively (or `PROPTEST_CASES` when set), a handful under Miri, and
+/// no failure files (Miri isolates the file system).
+#[cfg(test)]
+pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
         cases: if cfg!(miri) {
             3
         } else {
@@ -18,7 +27,7 @@ pub fn proptest_config(cases: u32) -> Config {
                 .unwrap_or(cases)
         },
         failure_persistence: None,
-        ..Config::default()
+        ..proptest::test_runner::Config::default()
     }
 }
 
@@ -106,4 +115,40 @@ pub fn check_contents(live: &[LiveBlock]) {
             block.size
         );
     }
+}
+
+/// Decodes a program from fuzzer-style bytes, as the fuzz targets do.
+pub fn decode<'a, T: arbitrary::Arbitrary<'a>>(bytes: &'a [u8]) -> arbitrary::Result<T> {
+    T::arbitrary_take_rest(arbitrary::Unstructured::new(bytes))
+}
+
+/// The fixed seeds every fuzz target's logic also runs on under `cargo test` (and Miri): a
+/// deterministic set of pseudo-random inputs, plus, natively, the checked-in corpus of
+/// `fuzz/corpus/<target>/`.
+pub fn seeds(target: &str) -> Vec<Vec<u8>> {
+    let count = if cfg!(miri) { 4 } else { 64 };
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64 ^ target.len() as u64;
+    let mut seeds: Vec<Vec<u8>> = (0..count)
+        .map(|i| {
+            (0..(i * 37) % 2048)
+                .map(|_| {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    rng as u8
+                })
+                .collect()
+        })
+        .collect();
+    if !cfg!(miri) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/corpus")
+            .join(target);
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            let mut files: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            files.sort();
+            seeds.extend(files.iter().filter_map(|path| std::fs::read(path).ok()));
+        }
+    }
+    seeds
 }
