@@ -48,7 +48,6 @@ pub use oom::{clear_oom_handler, set_oom_handler};
 use crate::alloc::{AllocError, Allocator, Layout, MAX_SYSTEM_ALIGN, block, dangling_for};
 use crate::error::PoolError;
 use crate::rust_alloc::boxed::Box;
-use crate::rust_alloc::collections::BTreeMap;
 use crate::rust_alloc::vec::Vec;
 use crate::zero::{first_nonzero, is_zeroed, zero_bytes};
 use core::fmt;
@@ -139,8 +138,10 @@ struct SlabCache(Vec<NonNull<Slab>>);
 unsafe impl Send for SlabCache {}
 
 /// Large blocks by address, with the pointer (and provenance) we handed out and their layout.
+/// A hash map so that registering one can fail cleanly (`try_reserve`) when the global
+/// allocator refuses.
 #[derive(Default)]
-struct LargeBlocks(BTreeMap<usize, (NonNull<u8>, Layout)>);
+struct LargeBlocks(hashbrown::HashMap<usize, (NonNull<u8>, Layout)>);
 // SAFETY: the blocks are owned by the pool until freed; the map is only touched under its lock.
 unsafe impl Send for LargeBlocks {}
 
@@ -273,7 +274,7 @@ impl<R: RawMutex> Pool<R> {
         let count = bytes.div_ceil(SLAB_SIZE);
         for _ in 0..count {
             let slab = self.system_alloc(SLAB_LAYOUT).ok_or(AllocError)?;
-            self.cache.lock().0.push(slab.cast());
+            self.cache_slab(slab.cast());
         }
         Ok(())
     }
@@ -405,13 +406,15 @@ impl<R: RawMutex> Pool<R> {
         let (ptr, reuse) = match heap.alloc(class, self.config.zero_on_free) {
             Some(hit) => hit,
             None => match self.new_slab() {
-                Some(slab) => {
-                    heap.adopt(slab, class);
-                    heap.alloc(class, self.config.zero_on_free)
-                        .expect("a fresh slab has a free block")
-                }
-                None => {
+                Some(slab) if heap.adopt(slab, class).is_ok() => heap
+                    .alloc(class, self.config.zero_on_free)
+                    .expect("a fresh slab has a free block"),
+                refused => {
                     drop(heap);
+                    if let Some(slab) = refused {
+                        // The slab list could not grow: keep the (zeroed) slab for later.
+                        self.cache_slab(slab);
+                    }
                     return Err(self.out_of_memory(layout));
                 }
             },
@@ -465,7 +468,20 @@ impl<R: RawMutex> Pool<R> {
             // SAFETY: the slab was detached from its shard and has no live block.
             unsafe { Slab::wipe(slab) };
         }
-        self.cache.lock().0.push(slab);
+        self.cache_slab(slab);
+    }
+
+    /// Keeps an empty slab for reuse, or gives it back to the system if the cache cannot grow
+    /// (the global allocator refused the cache's own bookkeeping).
+    fn cache_slab(&self, slab: NonNull<Slab>) {
+        let mut cache = self.cache.lock();
+        if cache.0.try_reserve(1).is_ok() {
+            cache.0.push(slab);
+        } else {
+            drop(cache);
+            // SAFETY: an empty slab from `system_alloc(SLAB_LAYOUT)`, owned by no one else.
+            unsafe { self.system_free(slab.cast(), SLAB_LAYOUT) };
+        }
     }
 
     // ----- medium and large blocks --------------------------------------------------------------
@@ -519,7 +535,15 @@ impl<R: RawMutex> Pool<R> {
         let Some(ptr) = self.system_alloc(system) else {
             return Err(self.out_of_memory(layout));
         };
-        self.large.lock().0.insert(ptr.addr().get(), (ptr, system));
+        let mut large = self.large.lock();
+        if large.0.try_reserve(1).is_err() {
+            drop(large);
+            // SAFETY: just allocated with `system`, never handed out.
+            unsafe { self.system_free(ptr, system) };
+            return Err(self.out_of_memory(layout));
+        }
+        large.0.insert(ptr.addr().get(), (ptr, system));
+        drop(large);
         self.account(|c| c.on_alloc(counted, false));
         Ok(ptr)
     }

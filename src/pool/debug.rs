@@ -124,6 +124,12 @@ impl<R: RawMutex> Pool<R> {
         };
         let address = ptr.addr().get();
         let mut registry = self.registry.lock();
+        if registry.live.try_reserve(1).is_err() {
+            drop(registry);
+            // SAFETY: just placed with `placed`, never handed out.
+            unsafe { self.dealloc_raw(ptr, placed, layout.size()) };
+            return Err(AllocError);
+        }
         registry.sequence += 1;
         let entry = LiveAllocation {
             address,
@@ -176,7 +182,11 @@ impl<R: RawMutex> Pool<R> {
         }
         Self::check_canary(ptr, &entry);
         registry.live.remove(&address);
-        registry.freed.insert(address, entry);
+        // Remembering the freed block is what tells a later double free from a wild pointer;
+        // if the global allocator refuses room for it, only that distinction is lost.
+        if registry.freed.try_reserve(1).is_ok() {
+            registry.freed.insert(address, entry);
+        }
         drop(registry);
         log::trace!("pool free {}", entry);
         let placed = padded(layout).expect("allocated with this layout");

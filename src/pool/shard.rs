@@ -108,13 +108,16 @@ impl ShardHeap {
         unsafe { Slab::pop(slab, clear_link) }
     }
 
-    /// Takes ownership of an empty slab for `class` and makes it the current one.
-    pub(crate) fn adopt(&mut self, slab: NonNull<Slab>, class: usize) {
+    /// Takes ownership of an empty slab for `class` and makes it the current one; `Err` (and
+    /// the slab untouched) if the list of slabs cannot grow: the global allocator refused.
+    pub(crate) fn adopt(&mut self, slab: NonNull<Slab>, class: usize) -> Result<(), ()> {
+        self.slabs.try_reserve(1).map_err(|_| ())?;
         // SAFETY: the slab comes from the system or the pool's cache: exclusively ours, empty.
         unsafe { Slab::init(slab, self.index, class, self.slabs.len()) };
         self.slabs.push(slab);
         // The previous current slab is full (or we would not be here); full slabs stay unlisted.
         self.classes[class].current = Some(slab);
+        Ok(())
     }
 
     /// Gives `block` back to `slab` (one of ours). Returns the slab if it became empty and was

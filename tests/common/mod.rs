@@ -6,6 +6,8 @@ use std::ptr::NonNull;
 
 pub mod arena_ops;
 #[cfg(feature = "std")]
+pub mod failing;
+#[cfg(feature = "std")]
 pub mod parse;
 pub mod pointer_ops;
 #[cfg(feature = "std")]

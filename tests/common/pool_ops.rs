@@ -183,7 +183,8 @@ pub fn run<R: lock_api::RawMutex>(pool: &Pool<R>, program: &[Op], validate_every
 pub const VALIDATE_EVERY: usize = if cfg!(miri) { 16 } else { 1 };
 
 /// The fuzz target's program: one run on a `LocalPool` (zeroing as chosen) and one on a
-/// `MemoryPool` (with a raised minimum alignment).
+/// `MemoryPool` (with a raised minimum alignment), validated after every batch of 8 steps (the
+/// proptest model validates after every step; the fuzzer trades that for more programs).
 #[derive(Clone, Debug, arbitrary::Arbitrary)]
 pub struct Program {
     pub zero_on_free: bool,

@@ -1,0 +1,190 @@
+//! Every system allocation the arena and the pools make can fail: with a fault-injecting global
+//! allocator under them (failing the Nth request, or past a byte budget), every failure must
+//! come back as `Err` and leave the structures intact and usable.
+
+mod common;
+
+use common::failing::{FailingAllocator, Plan, with_faults};
+use memory_manager::allocator_api2::alloc::{Allocator, Layout};
+use memory_manager::{LocalPool, MemoryArena, MemoryPointer, MemoryPool};
+
+#[global_allocator]
+static SOURCE: FailingAllocator = FailingAllocator;
+
+const ATTEMPTS: usize = if cfg!(miri) { 6 } else { 40 };
+
+/// Allocates a mix of sizes through `try_*`; returns how many succeeded before the first error.
+fn arena_workload(arena: &MemoryArena) -> Result<usize, usize> {
+    for i in 0..200usize {
+        let ok = match i % 4 {
+            0 => arena.try_alloc([i as u64; 4]).is_ok(),
+            1 => arena.try_alloc_str("some text of moderate length").is_ok(),
+            2 => arena.try_alloc_slice_fill_copy(i * 40, 7u8).is_ok(),
+            _ => arena
+                .allocate(Layout::from_size_align(100 + i * 64, 64).unwrap())
+                .is_ok(),
+        };
+        if !ok {
+            return Err(i);
+        }
+    }
+    Ok(200)
+}
+
+#[test]
+fn arena_failures_come_back_as_err_and_change_nothing() {
+    for n in 0..ATTEMPTS {
+        let mut arena = MemoryArena::builder().first_chunk_size(512).build();
+        let (outcome, refused) = with_faults(Plan::FailNth(n), || {
+            let capacity_before = arena.capacity_bytes();
+            let result = arena_workload(&arena);
+            (result, capacity_before)
+        });
+        let (result, _) = outcome;
+        // A refused chunk either surfaces as `Err` or is absorbed: the arena retries with the
+        // exact size the request needs. It never errs without a refusal.
+        if result.is_err() {
+            assert!(refused > 0, "an error without a refused request (n = {n})");
+        }
+        // Intact and usable afterwards, with the failed request leaving no trace.
+        let used = arena.allocated_bytes();
+        assert!(arena.capacity_bytes() >= used);
+        assert_eq!(*arena.alloc(41u32), 41);
+        arena.reset();
+        assert_eq!(arena.allocated_bytes(), 0);
+        assert!(arena_workload(&arena).is_ok());
+    }
+}
+
+#[test]
+fn arena_budget_exhaustion_is_clean() {
+    let arena = MemoryArena::new();
+    let (result, refused) = with_faults(Plan::Budget(64 * 1024), || arena_workload(&arena));
+    assert!(refused > 0 && result.is_err());
+    assert!(arena.capacity_bytes() <= 64 * 1024);
+    assert!(
+        arena_workload(&arena).is_ok(),
+        "usable once memory is available again"
+    );
+}
+
+/// Allocates blocks of every route (small, medium, large); frees half as it goes.
+fn pool_workload<A: Allocator>(pool: &A) -> Result<(), ()> {
+    let mut live = Vec::new();
+    for i in 0..120usize {
+        let size = match i % 3 {
+            0 => 24 + i,
+            1 => 10_000 + i * 100,
+            _ => {
+                if cfg!(miri) {
+                    70_000
+                } else {
+                    2 << 20
+                }
+            }
+        };
+        let layout = Layout::from_size_align(size, 8).unwrap();
+        match pool.allocate(layout) {
+            Ok(block) => live.push((block, layout)),
+            Err(_) => {
+                for (block, layout) in live {
+                    // SAFETY: live with `layout`.
+                    unsafe { pool.deallocate(block.cast(), layout) };
+                }
+                return Err(());
+            }
+        }
+        if i % 2 == 1 {
+            let (block, layout) = live.swap_remove(0);
+            // SAFETY: live with `layout`.
+            unsafe { pool.deallocate(block.cast(), layout) };
+        }
+    }
+    for (block, layout) in live {
+        // SAFETY: live with `layout`.
+        unsafe { pool.deallocate(block.cast(), layout) };
+    }
+    Ok(())
+}
+
+/// Every system-sized request (a slab, a region, a large block) fails in turn. The pools' small
+/// bookkeeping requests are left alone here: the slab lists, the slab cache and the large-block
+/// registry reserve before they grow and fail cleanly (`pool_bookkeeping_failures_are_clean`),
+/// but the medium heap's B-tree index cannot, and std's B-tree aborts the process when the
+/// global allocator refuses it.
+#[test]
+fn pool_failures_come_back_as_err_and_leave_the_pool_valid() {
+    for n in 0..ATTEMPTS {
+        let local = LocalPool::new();
+        let shared = MemoryPool::new();
+        let plan = Plan::FailNthAtLeast { n, min_size: 4096 };
+        let ((a, b), refused) =
+            with_faults(plan, || (pool_workload(&local), pool_workload(&shared)));
+        if a.is_err() || b.is_err() {
+            assert!(refused > 0, "an error without a refused request (n = {n})");
+        }
+        if refused > 0 {
+            assert!(
+                a.is_err() || b.is_err(),
+                "a refused slab or region must surface as Err"
+            );
+        }
+        for stats in [local.stats(), shared.stats()] {
+            assert_eq!((stats.live_bytes, stats.live_allocations), (0, 0));
+        }
+        assert_eq!(local.validate(), Ok(()));
+        assert_eq!(shared.validate(), Ok(()));
+        assert!(pool_workload(&local).is_ok() && pool_workload(&shared).is_ok());
+    }
+}
+
+#[test]
+fn pool_budget_exhaustion_is_clean_and_pointers_report_it() {
+    let pool = LocalPool::new();
+    let (result, refused) = with_faults(Plan::Budget(300 * 1024), || {
+        let mut pointers = Vec::new();
+        loop {
+            match MemoryPointer::try_from_slice_in(&[1u8; 3000][..], &pool) {
+                Ok(p) => pointers.push(p),
+                Err(_) => return pointers.len(),
+            }
+        }
+    });
+    assert!(
+        refused > 0 && result > 10,
+        "{result} pointers, {refused} refusals"
+    );
+    assert_eq!(pool.stats().live_bytes, 0);
+    assert_eq!(pool.validate(), Ok(()));
+}
+
+/// Small blocks only (no medium B-tree involved): every request fails in turn, the pools' own
+/// bookkeeping included, and each failure comes back as `Err`.
+#[test]
+fn pool_bookkeeping_failures_are_clean() {
+    for n in 0..ATTEMPTS {
+        let pool = LocalPool::new();
+        // The test's own list is allocated before the faults are armed.
+        let mut blocks = Vec::with_capacity(40);
+        let (result, refused) = with_faults(Plan::FailNth(n), || {
+            for i in 0..40usize {
+                let layout = Layout::from_size_align(16 << (i % 9), 8).unwrap();
+                match pool.allocate(layout) {
+                    Ok(block) => blocks.push((block, layout)),
+                    Err(_) => break,
+                }
+            }
+            let count = blocks.len();
+            for (block, layout) in blocks.drain(..) {
+                // SAFETY: live with `layout`.
+                unsafe { pool.deallocate(block.cast(), layout) };
+            }
+            count
+        });
+        if refused == 0 {
+            assert_eq!(result, 40);
+        }
+        assert_eq!(pool.stats().live_allocations, 0);
+        assert_eq!(pool.validate(), Ok(()));
+    }
+}
