@@ -70,21 +70,22 @@ mod tests {
     #[test]
     fn zero_bytes_clears_exactly_the_range() {
         let mut buf = [0xAAu8; 32];
-        let ptr = NonNull::new(buf[8..].as_mut_ptr()).unwrap();
+        // Every pointer derives from one base, so none invalidates another.
+        let whole = NonNull::new(buf.as_mut_ptr()).unwrap();
+        // SAFETY: offset 8 lies inside `buf`.
+        let ptr = unsafe { whole.add(8) };
         // SAFETY: 16 bytes from offset 8 lie inside `buf`.
         unsafe { zero_bytes(ptr, 16) };
+        // SAFETY: the whole buffer is initialised; the pointers stay valid (only read).
+        unsafe {
+            assert!(is_zeroed(ptr, 16));
+            assert!(!is_zeroed(whole, 9));
+            assert_eq!(first_nonzero(whole, 32), 0);
+            assert_eq!(first_nonzero(ptr, 16), 16);
+        }
         assert!(buf[..8].iter().all(|&b| b == 0xAA));
         assert!(buf[8..24].iter().all(|&b| b == 0));
         assert!(buf[24..].iter().all(|&b| b == 0xAA));
-        // SAFETY: the whole buffer is initialised.
-        assert!(unsafe { is_zeroed(ptr, 16) });
-        // SAFETY: as above.
-        assert!(!unsafe { is_zeroed(NonNull::new(buf.as_mut_ptr()).unwrap(), 9) });
-        let whole = NonNull::new(buf.as_mut_ptr()).unwrap();
-        // SAFETY: as above.
-        assert_eq!(unsafe { first_nonzero(whole, 32) }, 0);
-        // SAFETY: as above.
-        assert_eq!(unsafe { first_nonzero(ptr, 16) }, 16);
         let mut long = [0u8; 100];
         long[77] = 1;
         let long_ptr = NonNull::new(long.as_mut_ptr()).unwrap();
