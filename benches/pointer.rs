@@ -5,7 +5,7 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use memory_manager::allocator_api2::alloc::{Allocator, Global};
-use memory_manager::{LocalPool, MemoryPointer, MemoryPool};
+use memory_manager::{LocalPointer, LocalPool, MemoryPointer, MemoryPool};
 use std::hint::black_box;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -38,6 +38,19 @@ fn pointer_benches(c: &mut Criterion) {
     group.bench_function(BenchmarkId::from_parameter("MemoryPointer<Global>"), |b| {
         b.iter(|| ours(Global))
     });
+    group.bench_function(
+        BenchmarkId::from_parameter("LocalPointer<LocalPool>"),
+        |b| {
+            b.iter(|| {
+                for i in 0..N {
+                    let a = LocalPointer::new_in(i, &local);
+                    let b = a.clone();
+                    let c = b.clone();
+                    black_box((&a, &b, &c));
+                }
+            })
+        },
+    );
     group.bench_function(BenchmarkId::from_parameter("std Arc"), |b| {
         b.iter(|| {
             for i in 0..N {

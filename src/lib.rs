@@ -23,7 +23,7 @@ mod zero;
 pub use crate::arena::{ArenaBuilder, MemoryArena};
 pub use crate::error::PoolError;
 pub use crate::names::AllocationNames;
-pub use crate::pointer::{MemoryPointer, WeakPointer};
+pub use crate::pointer::{LocalPointer, LocalWeakPointer, MemoryPointer, WeakPointer};
 #[cfg(feature = "std")]
 pub use crate::pool::MemoryPool;
 pub use crate::pool::{LocalPool, PoolBuilder, PoolStats, set_oom_handler};

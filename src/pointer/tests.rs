@@ -1,5 +1,6 @@
 use super::*;
 use crate::LocalPool;
+use crate::pointer::LocalPointer;
 use core::sync::atomic::AtomicUsize;
 use std::string::{String, ToString};
 
@@ -55,7 +56,7 @@ fn memory_is_wiped_before_it_goes_back() {
     drop(secret);
     // The block is free in the pool now; take it again (same layout, so the same block comes
     // back from the free list) and look at what was left behind.
-    let (layout, _) = inner_layout::<&LocalPool>(Layout::new::<[u8; 200]>()).unwrap();
+    let (layout, _) = inner_layout::<&LocalPool, Atomic>(Layout::new::<[u8; 200]>()).unwrap();
     let block = pool.allocate(layout).unwrap();
     assert_eq!(block.cast::<u8>(), start, "same block reused");
     // SAFETY: a live block of `layout.size()` initialised bytes.
@@ -202,4 +203,36 @@ fn send_and_sync_follow_the_contents() {
     send_sync::<WeakPointer<String>>();
     #[cfg(feature = "std")]
     send_sync::<MemoryPointer<u32, &crate::MemoryPool>>();
+}
+
+#[test]
+fn local_pointer_shares_the_behaviour() {
+    let pool = LocalPool::new();
+    let drops = AtomicUsize::new(0);
+    let a = LocalPointer::new_in(DropCounter(&drops), &pool);
+    let b = a.clone();
+    let weak = LocalPointer::downgrade(&b);
+    assert_eq!(
+        (LocalPointer::strong_count(&a), LocalPointer::weak_count(&a)),
+        (2, 1)
+    );
+    drop((a, b));
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    assert!(weak.upgrade().is_none());
+    drop(weak);
+    assert_eq!(pool.stats().live_bytes, 0);
+
+    let mut s = LocalPointer::from_str_in("abc", &pool);
+    assert!(LocalPointer::get_mut(&mut s).is_some());
+    let t = s.clone();
+    assert!(LocalPointer::get_mut(&mut s).is_none());
+    assert_eq!((&*s, std::format!("{t}")), ("abc", "abc".to_string()));
+    let mut n = LocalPointer::new_in(5u32, &pool);
+    let m = n.clone();
+    *LocalPointer::make_mut(&mut n) += 1;
+    assert_eq!((*n, *m), (6, 5));
+    assert_eq!(LocalPointer::try_unwrap(n).ok(), Some(6));
+    assert_eq!(LocalPointer::into_inner(m), Some(5));
+    drop((s, t));
+    assert_eq!(pool.stats().live_bytes, 0);
 }

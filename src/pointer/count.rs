@@ -1,0 +1,173 @@
+//! The two kinds of reference count a pointer can keep: atomic ([`Atomic`], for
+//! [`MemoryPointer`](crate::MemoryPointer), like `Arc`) and plain ([`Local`], for
+//! [`LocalPointer`](crate::LocalPointer), like `Rc`). The pointer code is written once against
+//! [`RefCount`]; the plain count compiles its orderings and fences to nothing.
+
+use core::cell::Cell;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Atomic {}
+    impl Sealed for super::Local {}
+    impl Sealed for core::sync::atomic::AtomicUsize {}
+    impl Sealed for super::LocalCount {}
+}
+
+/// Atomic counts: the pointer may be shared across threads (when `T` and `A` allow).
+#[derive(Debug)]
+pub enum Atomic {}
+
+/// Plain counts: the pointer stays on one thread (never `Send` or `Sync`), and cloning or
+/// dropping it costs a load and a store, no atomic instruction.
+#[derive(Debug)]
+pub enum Local {}
+
+/// Which kind of count a pointer keeps. Sealed: [`Atomic`] or [`Local`].
+pub trait RefCount: sealed::Sealed + 'static {
+    /// The count's storage.
+    #[doc(hidden)]
+    type Cell: CountCell;
+    /// A memory fence, where the kind needs one.
+    #[doc(hidden)]
+    fn fence(order: Ordering);
+}
+
+/// The operations the pointer performs on a count, with `AtomicUsize`'s names and signatures.
+#[doc(hidden)]
+pub trait CountCell: sealed::Sealed {
+    fn new(value: usize) -> Self;
+    fn load(&self, order: Ordering) -> usize;
+    fn store(&self, value: usize, order: Ordering);
+    fn fetch_add(&self, value: usize, order: Ordering) -> usize;
+    fn fetch_sub(&self, value: usize, order: Ordering) -> usize;
+    fn compare_exchange(
+        &self,
+        current: usize,
+        new: usize,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<usize, usize>;
+    fn compare_exchange_weak(
+        &self,
+        current: usize,
+        new: usize,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<usize, usize>;
+}
+
+impl RefCount for Atomic {
+    type Cell = AtomicUsize;
+    #[inline(always)]
+    fn fence(order: Ordering) {
+        core::sync::atomic::fence(order);
+    }
+}
+
+impl RefCount for Local {
+    type Cell = LocalCount;
+    #[inline(always)]
+    fn fence(_: Ordering) {}
+}
+
+impl CountCell for AtomicUsize {
+    #[inline(always)]
+    fn new(value: usize) -> Self {
+        AtomicUsize::new(value)
+    }
+    #[inline(always)]
+    fn load(&self, order: Ordering) -> usize {
+        AtomicUsize::load(self, order)
+    }
+    #[inline(always)]
+    fn store(&self, value: usize, order: Ordering) {
+        AtomicUsize::store(self, value, order)
+    }
+    #[inline(always)]
+    fn fetch_add(&self, value: usize, order: Ordering) -> usize {
+        AtomicUsize::fetch_add(self, value, order)
+    }
+    #[inline(always)]
+    fn fetch_sub(&self, value: usize, order: Ordering) -> usize {
+        AtomicUsize::fetch_sub(self, value, order)
+    }
+    #[inline(always)]
+    fn compare_exchange(
+        &self,
+        current: usize,
+        new: usize,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<usize, usize> {
+        AtomicUsize::compare_exchange(self, current, new, success, failure)
+    }
+    #[inline(always)]
+    fn compare_exchange_weak(
+        &self,
+        current: usize,
+        new: usize,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<usize, usize> {
+        AtomicUsize::compare_exchange_weak(self, current, new, success, failure)
+    }
+}
+
+/// A plain count (`Cell<usize>`).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct LocalCount(Cell<usize>);
+
+impl CountCell for LocalCount {
+    #[inline(always)]
+    fn new(value: usize) -> Self {
+        LocalCount(Cell::new(value))
+    }
+    #[inline(always)]
+    fn load(&self, _: Ordering) -> usize {
+        self.0.get()
+    }
+    #[inline(always)]
+    fn store(&self, value: usize, _: Ordering) {
+        self.0.set(value)
+    }
+    #[inline(always)]
+    fn fetch_add(&self, value: usize, _: Ordering) -> usize {
+        let old = self.0.get();
+        self.0.set(old.wrapping_add(value));
+        old
+    }
+    #[inline(always)]
+    fn fetch_sub(&self, value: usize, _: Ordering) -> usize {
+        let old = self.0.get();
+        self.0.set(old.wrapping_sub(value));
+        old
+    }
+    #[inline(always)]
+    fn compare_exchange(
+        &self,
+        current: usize,
+        new: usize,
+        _: Ordering,
+        _: Ordering,
+    ) -> Result<usize, usize> {
+        let old = self.0.get();
+        if old == current {
+            self.0.set(new);
+            Ok(old)
+        } else {
+            Err(old)
+        }
+    }
+    #[inline(always)]
+    fn compare_exchange_weak(
+        &self,
+        current: usize,
+        new: usize,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<usize, usize> {
+        self.compare_exchange(current, new, success, failure)
+    }
+}
