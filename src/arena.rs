@@ -1,20 +1,28 @@
 //! `MemoryArena`: a bump arena that bumps upward, zeroes what it handed out, and can be capped.
 
+mod budget;
 mod builder;
 pub(crate) mod bumping;
 mod chunk;
+#[cfg(feature = "std")]
+mod shared;
+mod slot;
 
 pub use builder::{ArenaBuilder, DEFAULT_MAX_CHUNK_SIZE, FIRST_CHUNK_SIZE};
+#[cfg(feature = "std")]
+pub use shared::{SharedArena, SharedArenaBuilder};
 
 use crate::alloc::{
     AllocError, Allocator, Layout, MAX_SYSTEM_ALIGN, block, dangling_for, handle_alloc_error,
 };
 use crate::zero::zero_bytes;
+use budget::Budget;
 use bumping::bump_up;
 use chunk::{ChunkFooter, chunk_layout};
 use core::cell::Cell;
 use core::fmt;
 use core::ptr::NonNull;
+use slot::{CountSlot, OptionPtrSlot, PtrSlot};
 
 /// A bump arena: allocation is a pointer bump, and everything is freed at once.
 ///
@@ -58,19 +66,19 @@ use core::ptr::NonNull;
 /// [`set_allocation_limit`]: MemoryArena::set_allocation_limit
 pub struct MemoryArena {
     /// The next free byte of the current chunk.
-    cursor: Cell<NonNull<u8>>,
+    cursor: PtrSlot<u8>,
     /// The end of the current chunk's data area (its footer); `cursor <= end`.
     end: Cell<NonNull<u8>>,
     /// The current chunk, which links to the older ones.
-    current: Cell<Option<NonNull<ChunkFooter>>>,
+    current: OptionPtrSlot<ChunkFooter>,
     /// Chunks kept by [`MemoryArena::reset_keep_chunks`], zeroed and waiting to be reused.
     spare: Cell<Option<NonNull<ChunkFooter>>>,
     /// Bytes used in chunks that stopped being current since the last reset.
-    retired_used: Cell<usize>,
+    retired_used: CountSlot,
     /// Alignment padding skipped since the last reset. `allocated_bytes` is the used space less
     /// this, which keeps a counter update off the fast path (padding is rare and often known to
     /// be zero at compile time).
-    padding: Cell<usize>,
+    padding: CountSlot,
     /// Bytes held in chunks, spare ones included.
     capacity: Cell<usize>,
     chunk_count: Cell<usize>,
@@ -79,6 +87,8 @@ pub struct MemoryArena {
     limit: Cell<Option<usize>>,
     zero_on_free: bool,
     max_chunk_size: usize,
+    /// For a `SharedArena` lane: the budget all lanes share (its limit replaces `limit`).
+    budget: Option<NonNull<Budget>>,
 }
 
 // SAFETY: the arena owns its chunks outright and keeps no thread-bound state; the values stored
@@ -145,18 +155,19 @@ impl MemoryArena {
 
     pub(crate) fn from_builder(builder: ArenaBuilder) -> Self {
         Self {
-            cursor: Cell::new(NonNull::dangling()),
+            cursor: PtrSlot::new(NonNull::dangling()),
             end: Cell::new(NonNull::dangling()),
-            current: Cell::new(None),
+            current: OptionPtrSlot::new(None),
             spare: Cell::new(None),
-            retired_used: Cell::new(0),
-            padding: Cell::new(0),
+            retired_used: CountSlot::new(0),
+            padding: CountSlot::new(0),
             capacity: Cell::new(0),
             chunk_count: Cell::new(0),
             next_chunk_size: Cell::new(builder.first_chunk_size.min(builder.max_chunk_size)),
             limit: Cell::new(builder.allocation_limit),
             zero_on_free: builder.zero_on_free,
             max_chunk_size: builder.max_chunk_size,
+            budget: None,
         }
     }
 
@@ -497,9 +508,10 @@ impl MemoryArena {
         }
         let needed = chunk_layout(data_size, align).ok_or(AllocError)?;
         let regular = self.next_chunk_size.get();
-        let room = match self.limit.get() {
-            Some(limit) => limit.saturating_sub(self.capacity.get()),
-            None => usize::MAX,
+        let room = match (self.budget(), self.limit.get()) {
+            (Some(budget), _) => budget.room(),
+            (None, Some(limit)) => limit.saturating_sub(self.capacity.get()),
+            (None, None) => usize::MAX,
         };
         if needed.size() > room {
             return Err(AllocError);
@@ -512,7 +524,7 @@ impl MemoryArena {
             && regular <= room
             && let Ok(layout) = Layout::from_size_align(regular, needed.align())
         {
-            chunk = ChunkFooter::allocate(layout, None);
+            chunk = self.allocate_counted(layout);
         }
         let chunk = match chunk {
             Some(chunk) => {
@@ -521,7 +533,7 @@ impl MemoryArena {
                 chunk
             }
             None => {
-                let chunk = ChunkFooter::allocate(needed, None).ok_or(AllocError)?;
+                let chunk = self.allocate_counted(needed).ok_or(AllocError)?;
                 if exact {
                     // Capacity given up front sets the scale for the chunks that follow.
                     let next = needed.size().saturating_mul(2).min(self.max_chunk_size);
@@ -535,6 +547,28 @@ impl MemoryArena {
         self.capacity.set(self.capacity.get() + size);
         self.chunk_count.set(self.chunk_count.get() + 1);
         Ok(chunk)
+    }
+
+    /// The shared budget, for a `SharedArena` lane.
+    #[inline]
+    fn budget(&self) -> Option<&Budget> {
+        // SAFETY: a lane's budget is owned by its `SharedArena`, which outlives the lane.
+        self.budget.map(|budget| unsafe { budget.as_ref() })
+    }
+
+    /// Allocates a chunk with `layout`, counted against the shared budget if there is one.
+    fn allocate_counted(&self, layout: Layout) -> Option<NonNull<ChunkFooter>> {
+        let budget = self.budget();
+        if budget.is_some_and(|budget| !budget.take(layout.size())) {
+            return None;
+        }
+        let chunk = ChunkFooter::allocate(layout, None);
+        if chunk.is_none()
+            && let Some(budget) = budget
+        {
+            budget.give_back(layout.size());
+        }
+        chunk
     }
 
     /// Allocates a chunk able to hold `bytes` and makes it the current one (builder capacity).
@@ -587,9 +621,17 @@ impl MemoryArena {
         let Some(chunk) = self.current.get() else {
             return 0;
         };
-        // SAFETY: the current chunk is live and owned by this arena.
+        // SAFETY: the current chunk is live and owned by this arena (a `SharedArena` may read
+        // another thread's lane here: chunks are only freed with `&mut` access, so even a
+        // stale chunk pointer is still live).
         let base = unsafe { chunk.as_ref() }.base;
-        self.cursor.get().addr().get() - base.addr().get()
+        // Wrapping: a reader on another thread may see the cursor of a newer chunk; the result
+        // is then momentary nonsense, never a panic.
+        self.cursor
+            .get()
+            .addr()
+            .get()
+            .wrapping_sub(base.addr().get())
     }
 
     /// Records in the current chunk's footer how far it was used.
@@ -699,6 +741,9 @@ impl MemoryArena {
         let size = unsafe { chunk.as_ref() }.layout.size();
         self.capacity.set(self.capacity.get() - size);
         self.chunk_count.set(self.chunk_count.get() - 1);
+        if let Some(budget) = self.budget() {
+            budget.give_back(size);
+        }
         // SAFETY: as above; it was allocated by `ChunkFooter::allocate` and is freed once.
         unsafe { ChunkFooter::free(chunk) };
     }
@@ -792,7 +837,10 @@ impl MemoryArena {
     /// assert_eq!(arena.allocated_bytes(), 9);
     /// ```
     pub fn allocated_bytes(&self) -> usize {
-        self.retired_used.get() + self.current_used() - self.padding.get()
+        self.retired_used
+            .get()
+            .wrapping_add(self.current_used())
+            .wrapping_sub(self.padding.get())
     }
 
     /// Bytes held in chunks (footers and spare chunks included): what the arena costs.

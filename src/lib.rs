@@ -21,6 +21,8 @@ mod test_support;
 mod zero;
 
 pub use crate::arena::{ArenaBuilder, MemoryArena};
+#[cfg(feature = "std")]
+pub use crate::arena::{SharedArena, SharedArenaBuilder};
 pub use crate::error::PoolError;
 pub use crate::names::AllocationNames;
 pub use crate::pointer::{LocalPointer, LocalWeakPointer, MemoryPointer, WeakPointer};

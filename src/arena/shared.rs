@@ -1,0 +1,566 @@
+//! `SharedArena`: one arena that every thread can allocate from, with no lock on the way.
+//!
+//! Each thread bumps in a lane of its own: a complete `MemoryArena` (so the chunk, bump and
+//! zeroing logic is exactly the single-threaded arena's), found through a one-entry
+//! thread-local cache keyed by the arena's unique id. The lock is taken only the first time a
+//! thread meets the arena (to make its lane), and never on an allocation. Chunk memory is
+//! counted across lanes in one atomic budget, so a single allocation limit caps them all.
+
+use crate::alloc::{AllocError, Allocator, Layout};
+use crate::arena::budget::Budget;
+use crate::arena::{ArenaBuilder, MemoryArena};
+use core::cell::Cell;
+use core::fmt;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU64, Ordering};
+use std::boxed::Box;
+use std::thread::ThreadId;
+use std::vec::Vec;
+
+/// Ids are never reused, so a thread's cached lane can never be mistaken for another arena's.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+std::thread_local! {
+    /// The lane this thread used last: (arena id, lane). Id 0 matches no arena.
+    static LAST_LANE: Cell<(u64, *const MemoryArena)> = const { Cell::new((0, core::ptr::null())) };
+}
+
+/// A bump arena for parallel work: `Send + Sync`, and `alloc(&self)` from any thread takes no
+/// lock and needs no handle.
+///
+/// Everything every thread allocated is freed at once by [`reset`](Self::reset) or drop, and,
+/// as with [`MemoryArena`], zeroed first (unless [`SharedArenaBuilder::zero_on_free`] says
+/// otherwise). Growing or shrinking the newest allocation works in place per thread. Values'
+/// `Drop` is not run.
+///
+/// # Examples
+///
+/// ```
+/// use memory_manager::SharedArena;
+///
+/// let mut arena = SharedArena::new();
+/// let total: u64 = std::thread::scope(|s| {
+///     let workers: Vec<_> = (0..4u64)
+///         .map(|t| {
+///             let arena = &arena;
+///             s.spawn(move || {
+///                 let values = arena.alloc_slice_copy(&[t; 1000]);
+///                 values.iter().sum::<u64>()
+///             })
+///         })
+///         .collect();
+///     workers.into_iter().map(|w| w.join().unwrap()).sum()
+/// });
+/// assert_eq!(total, 6000);
+/// assert_eq!(arena.allocated_bytes(), 4 * 8000);
+/// arena.reset(); // every thread's memory, wiped
+/// assert_eq!(arena.allocated_bytes(), 0);
+/// ```
+pub struct SharedArena {
+    id: u64,
+    /// One lane per thread that has allocated. Each lane is used only by its own thread (the
+    /// thread-local cache and `lane_slow` hand a lane to no one else), except through
+    /// `&mut self` (reset, drop), when no thread can be using any.
+    lanes: lock_api::Mutex<parking_lot::RawMutex, Vec<Lane>>,
+    /// Chunk memory of all lanes; declared after `lanes` so it outlives them on drop.
+    budget: Box<Budget>,
+    settings: ArenaBuilder,
+}
+
+struct Lane {
+    thread: ThreadId,
+    arena: Box<MemoryArena>,
+}
+
+impl Default for SharedArena {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SharedArena {
+    /// An empty arena; allocates nothing until first used.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::new();
+    /// assert_eq!(arena.capacity_bytes(), 0);
+    /// ```
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// An arena whose calling thread starts with one chunk of at least `bytes`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::with_capacity(1 << 16);
+    /// assert!(arena.capacity_bytes() >= 1 << 16);
+    /// ```
+    pub fn with_capacity(bytes: usize) -> Self {
+        Self::builder().capacity(bytes).build()
+    }
+
+    /// A builder for every setting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::builder().allocation_limit(1 << 20).build();
+    /// assert_eq!(arena.allocation_limit(), Some(1 << 20));
+    /// ```
+    pub fn builder() -> SharedArenaBuilder {
+        SharedArenaBuilder {
+            settings: ArenaBuilder::default(),
+        }
+    }
+
+    /// The calling thread's lane.
+    #[inline(always)]
+    fn lane(&self) -> &MemoryArena {
+        if let Ok((id, lane)) = LAST_LANE.try_with(Cell::get)
+            && id == self.id
+        {
+            // SAFETY: the cache only ever holds this thread's own lane of the arena with this
+            // id; ids are unique, and a lane lives (boxed, never moved) as long as its arena.
+            return unsafe { &*lane };
+        }
+        self.lane_slow()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn lane_slow(&self) -> &MemoryArena {
+        let me = std::thread::current().id();
+        let mut lanes = self.lanes.lock();
+        let lane: *const MemoryArena = match lanes.iter().find(|lane| lane.thread == me) {
+            Some(lane) => &*lane.arena,
+            None => {
+                let mut arena = Box::new(MemoryArena::from_builder(self.settings.clone()));
+                arena.budget = Some(NonNull::from(&*self.budget));
+                let lane: *const MemoryArena = &*arena;
+                lanes.push(Lane { thread: me, arena });
+                lane
+            }
+        };
+        drop(lanes);
+        // If the thread is being torn down the cache is gone: the lookup above still works.
+        let _ = LAST_LANE.try_with(|cache| cache.set((self.id, lane)));
+        // SAFETY: this thread's own lane, boxed and kept until the arena is dropped; no other
+        // thread is ever given it.
+        unsafe { &*lane }
+    }
+
+    /// Moves `value` into the arena from any thread.
+    ///
+    /// # Panics
+    ///
+    /// Calls `handle_alloc_error` when memory cannot be had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::new();
+    /// *arena.alloc(1u32) += 1;
+    /// ```
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn alloc<T: Send>(&self, value: T) -> &mut T {
+        self.lane().alloc(value)
+    }
+
+    /// Moves `value` into the arena, or returns `Err` past the limit or when the system refuses.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::builder().allocation_limit(0).build();
+    /// assert!(arena.try_alloc(1u8).is_err());
+    /// ```
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn try_alloc<T: Send>(&self, value: T) -> Result<&mut T, AllocError> {
+        self.lane().try_alloc(value)
+    }
+
+    /// Copies a string into the arena.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::new();
+    /// assert_eq!(arena.alloc_str("shared"), "shared");
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn alloc_str(&self, s: &str) -> &mut str {
+        self.lane().alloc_str(s)
+    }
+
+    /// Copies a slice into the arena.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::new();
+    /// assert_eq!(arena.alloc_slice_copy(&[1, 2]), &[1, 2]);
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn alloc_slice_copy<T: Copy + Send>(&self, src: &[T]) -> &mut [T] {
+        self.lane().alloc_slice_copy(src)
+    }
+
+    /// Allocates uninitialised memory for `layout`, or returns `Err`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::alloc::Layout;
+    /// let arena = memory_manager::SharedArena::new();
+    /// let p = arena.try_alloc_layout(Layout::from_size_align(64, 64).unwrap()).unwrap();
+    /// assert_eq!(p.as_ptr() as usize % 64, 0);
+    /// ```
+    #[inline(always)]
+    pub fn try_alloc_layout(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+        self.lane().try_alloc_layout(layout)
+    }
+
+    /// Frees everything every thread allocated, zeroed first when zeroing is on; each thread's
+    /// lane keeps its largest chunk for the next round.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut arena = memory_manager::SharedArena::new();
+    /// arena.alloc([0u8; 100]);
+    /// arena.reset();
+    /// assert_eq!(arena.allocated_bytes(), 0);
+    /// ```
+    pub fn reset(&mut self) {
+        for lane in self.lanes.get_mut().iter_mut() {
+            lane.arena.reset();
+        }
+    }
+
+    /// Bytes handed out since the last reset, over all threads (exact once the allocating
+    /// threads have finished; a momentary figure while they run).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::new();
+    /// arena.alloc(0u64);
+    /// assert_eq!(arena.allocated_bytes(), 8);
+    /// ```
+    pub fn allocated_bytes(&self) -> usize {
+        self.lanes.lock().iter().fold(0usize, |sum, lane| {
+            sum.wrapping_add(lane.arena.allocated_bytes())
+        })
+    }
+
+    /// Bytes held in chunks by all threads' lanes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::new();
+    /// arena.alloc(0u8);
+    /// assert!(arena.capacity_bytes() > 0);
+    /// ```
+    pub fn capacity_bytes(&self) -> usize {
+        self.budget.capacity()
+    }
+
+    /// How many chunks all lanes hold.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::new();
+    /// arena.alloc(0u8);
+    /// assert_eq!(arena.chunk_count(), 1);
+    /// ```
+    pub fn chunk_count(&self) -> usize {
+        self.budget.chunks()
+    }
+
+    /// Caps [`capacity_bytes`](Self::capacity_bytes) across all threads: past it, `try_*` and
+    /// the `Allocator` methods return `Err` and nothing else changes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::new();
+    /// arena.set_allocation_limit(Some(4096));
+    /// assert!(arena.try_alloc([0u8; 8192]).is_err());
+    /// ```
+    pub fn set_allocation_limit(&self, limit: Option<usize>) {
+        self.budget.set_limit(limit);
+    }
+
+    /// The cap set by [`set_allocation_limit`](Self::set_allocation_limit), if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(memory_manager::SharedArena::new().allocation_limit(), None);
+    /// ```
+    pub fn allocation_limit(&self) -> Option<usize> {
+        self.budget.limit()
+    }
+
+    /// How many threads have a lane in this arena.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::new();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| arena.alloc(1u8));
+    /// });
+    /// assert_eq!(arena.lane_count(), 1);
+    /// ```
+    pub fn lane_count(&self) -> usize {
+        self.lanes.lock().len()
+    }
+}
+
+/// Configures and builds a [`SharedArena`]: the [`MemoryArena`] settings, applied to every
+/// thread's lane, with one shared allocation limit.
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct SharedArenaBuilder {
+    settings: ArenaBuilder,
+}
+
+impl SharedArenaBuilder {
+    /// The building thread's lane starts with one chunk of at least `bytes`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::builder().capacity(4096).build();
+    /// assert!(arena.capacity_bytes() >= 4096);
+    /// ```
+    pub fn capacity(mut self, bytes: usize) -> Self {
+        self.settings = self.settings.capacity(bytes);
+        self
+    }
+
+    /// Whether handed-out bytes are zeroed on reset and drop (on by default).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::builder().zero_on_free(false).build();
+    /// # drop(arena);
+    /// ```
+    pub fn zero_on_free(mut self, zero: bool) -> Self {
+        self.settings = self.settings.zero_on_free(zero);
+        self
+    }
+
+    /// Cap on the chunk memory of all lanes together.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::builder().allocation_limit(4096).build();
+    /// assert!(arena.try_alloc([0u8; 8192]).is_err());
+    /// ```
+    pub fn allocation_limit(mut self, bytes: usize) -> Self {
+        self.settings = self.settings.allocation_limit(bytes);
+        self
+    }
+
+    /// Each lane's first chunk size (see [`ArenaBuilder::first_chunk_size`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::builder().first_chunk_size(1 << 16).build();
+    /// arena.alloc(0u8);
+    /// assert_eq!(arena.capacity_bytes(), 1 << 16);
+    /// ```
+    pub fn first_chunk_size(mut self, bytes: usize) -> Self {
+        self.settings = self.settings.first_chunk_size(bytes);
+        self
+    }
+
+    /// The cap on each lane's regular chunk size (see [`ArenaBuilder::max_chunk_size`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::builder().max_chunk_size(1 << 20).build();
+    /// # drop(arena);
+    /// ```
+    pub fn max_chunk_size(mut self, bytes: usize) -> Self {
+        self.settings = self.settings.max_chunk_size(bytes);
+        self
+    }
+
+    /// Builds the arena.
+    ///
+    /// # Panics
+    ///
+    /// Calls `handle_alloc_error` if the `capacity` chunk cannot be allocated.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::builder().build();
+    /// # drop(arena);
+    /// ```
+    pub fn build(self) -> SharedArena {
+        let capacity = self.settings.capacity;
+        self.try_build().unwrap_or_else(|_| {
+            crate::alloc::handle_alloc_error(
+                Layout::from_size_align(capacity.min(isize::MAX as usize), 1)
+                    .expect("size clamped to isize::MAX"),
+            )
+        })
+    }
+
+    /// Builds the arena, or returns `Err` if the `capacity` chunk cannot be had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let refused = memory_manager::SharedArena::builder()
+    ///     .capacity(1 << 20)
+    ///     .allocation_limit(1024)
+    ///     .try_build();
+    /// assert!(refused.is_err());
+    /// ```
+    pub fn try_build(self) -> Result<SharedArena, AllocError> {
+        let capacity = self.settings.capacity;
+        let mut lane_settings = self.settings.clone();
+        lane_settings.capacity = 0;
+        lane_settings.allocation_limit = None; // the shared budget carries the limit
+        let arena = SharedArena {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            lanes: lock_api::Mutex::new(Vec::new()),
+            budget: Box::new(Budget::new(self.settings.allocation_limit)),
+            settings: lane_settings,
+        };
+        if capacity > 0 {
+            arena.lane().reserve_chunk(capacity)?;
+        }
+        Ok(arena)
+    }
+}
+
+impl fmt::Debug for SharedArena {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedArena")
+            .field("lanes", &self.lane_count())
+            .field("chunks", &self.chunk_count())
+            .field("capacity_bytes", &self.capacity_bytes())
+            .field("allocated_bytes", &self.allocated_bytes())
+            .field("allocation_limit", &self.allocation_limit())
+            .finish()
+    }
+}
+
+// SAFETY: every call goes to the calling thread's lane, a `MemoryArena` whose `Allocator` impl
+// upholds the contract; blocks of one lane never overlap another's (separate chunks). A block
+// freed or resized from another thread than the one that allocated it is simply not the newest
+// of the calling thread's lane, so it is left alone (reclaimed on reset), as `MemoryArena` does
+// for any block but the newest. Everything stays valid until `reset`/drop, which need
+// `&mut self`.
+unsafe impl Allocator for SharedArena {
+    #[inline(always)]
+    fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
+        self.lane().allocate(layout)
+    }
+
+    #[inline]
+    fn allocate_zeroed(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
+        self.lane().allocate_zeroed(layout)
+    }
+
+    #[inline]
+    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
+        // SAFETY: forwarded; see the impl's comment for blocks of other lanes.
+        unsafe { self.lane().deallocate(ptr, layout) }
+    }
+
+    #[inline]
+    unsafe fn grow(
+        &self,
+        ptr: NonNull<u8>,
+        old_layout: Layout,
+        new_layout: Layout,
+    ) -> Result<NonNull<[u8]>, AllocError> {
+        // SAFETY: forwarded; a block of another lane is grown by copying.
+        unsafe { self.lane().grow(ptr, old_layout, new_layout) }
+    }
+
+    #[inline]
+    unsafe fn grow_zeroed(
+        &self,
+        ptr: NonNull<u8>,
+        old_layout: Layout,
+        new_layout: Layout,
+    ) -> Result<NonNull<[u8]>, AllocError> {
+        // SAFETY: forwarded.
+        unsafe { self.lane().grow_zeroed(ptr, old_layout, new_layout) }
+    }
+
+    #[inline]
+    unsafe fn shrink(
+        &self,
+        ptr: NonNull<u8>,
+        old_layout: Layout,
+        new_layout: Layout,
+    ) -> Result<NonNull<[u8]>, AllocError> {
+        // SAFETY: forwarded; a block of another lane shrinks in place without moving the
+        // calling lane's cursor.
+        unsafe { self.lane().shrink(ptr, old_layout, new_layout) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_wipes_what_every_thread_allocated() {
+        let mut arena = SharedArena::new();
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                s.spawn(|| arena.alloc_slice_copy(&[0xEE_u8; 500]).len());
+            }
+        });
+        // Each lane's (only) chunk: its base and how much of it was used.
+        let spans: Vec<(NonNull<u8>, usize)> = arena
+            .lanes
+            .lock()
+            .iter()
+            .map(|lane| {
+                let chunk = lane.arena.current.get().expect("the lane allocated");
+                // SAFETY: the lane's current chunk is live.
+                (unsafe { chunk.as_ref() }.base, lane.arena.current_used())
+            })
+            .collect();
+        assert_eq!(spans.len(), 3);
+        arena.reset();
+        for (base, used) in spans {
+            assert!(used >= 500);
+            // SAFETY: reset keeps each lane's largest (here: only) chunk, so the bytes are still
+            // arena memory, read through the chunk's own pointer.
+            let bytes = unsafe { core::slice::from_raw_parts(base.as_ptr(), used) };
+            assert!(bytes.iter().all(|&b| b == 0), "a lane was not wiped");
+        }
+    }
+
+    #[test]
+    fn is_send_and_sync() {
+        fn both<T: Send + Sync>() {}
+        both::<SharedArena>();
+    }
+}

@@ -1,0 +1,157 @@
+//! `SharedArena` under threads: concurrent model checks (contents after join, exact byte
+//! counts, one limit for all threads), collections built concurrently, cross-thread frees.
+
+mod common;
+
+use common::scaled;
+use memory_manager::SharedArena;
+use memory_manager::allocator_api2::alloc::{Allocator, Layout};
+use memory_manager::allocator_api2::vec::Vec;
+
+const THREADS: usize = if cfg!(miri) { 3 } else { 6 };
+
+/// A block written by one thread: where, how big, and its fill byte.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Written(std::ptr::NonNull<u8>, usize, u8);
+// SAFETY: the block is arena memory, valid until reset; each is written by one thread and only
+// read after that thread was joined.
+unsafe impl Send for Written {}
+
+#[test]
+fn threads_allocate_random_layouts_and_everything_survives_until_reset() {
+    let mut arena = SharedArena::builder().first_chunk_size(1024).build();
+    let per_thread = scaled(20_000);
+    let blocks: std::vec::Vec<std::vec::Vec<Written>> = std::thread::scope(|s| {
+        let workers: std::vec::Vec<_> = (0..THREADS)
+            .map(|t| {
+                let arena = &arena;
+                s.spawn(move || {
+                    let mut rng = 0x9E37_79B9_7F4A_7C15u64
+                        ^ (t as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407);
+                    let mut mine = std::vec::Vec::new();
+                    for i in 0..per_thread {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        let size = (rng % 300) as usize + 1;
+                        let align = 1usize << ((rng >> 20) % 7);
+                        let layout = Layout::from_size_align(size, align).unwrap();
+                        let ptr = arena.try_alloc_layout(layout).unwrap();
+                        assert_eq!(ptr.as_ptr().addr() % align, 0);
+                        let fill = (i as u8) ^ (t as u8) | 1;
+                        // SAFETY: a fresh block of `size` bytes.
+                        unsafe { ptr.as_ptr().write_bytes(fill, size) };
+                        mine.push(Written(ptr, size, fill));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    // Every block intact after the join, and none overlapping another (sorted by address).
+    let mut all: std::vec::Vec<Written> = blocks.into_iter().flatten().collect();
+    all.sort_unstable();
+    for pair in all.windows(2) {
+        assert!(
+            pair[0].0.as_ptr().addr() + pair[0].1 <= pair[1].0.as_ptr().addr(),
+            "blocks overlap"
+        );
+    }
+    let total: usize = all.iter().map(|b| b.1).sum();
+    assert_eq!(arena.allocated_bytes(), total, "exact after the join");
+    assert_eq!(arena.lane_count(), THREADS);
+    assert!(arena.capacity_bytes() >= total);
+    for &Written(ptr, size, fill) in &all {
+        // SAFETY: the arena keeps the memory until `reset`, and nothing else writes it.
+        let bytes = unsafe { std::slice::from_raw_parts(ptr.as_ptr(), size) };
+        assert!(
+            bytes.iter().all(|&b| b == fill),
+            "block {ptr:p} lost its contents"
+        );
+    }
+    arena.reset();
+    assert_eq!(arena.allocated_bytes(), 0);
+}
+
+#[test]
+fn collections_built_concurrently() {
+    let arena = SharedArena::new();
+    let n = scaled(100_000) as u64;
+    std::thread::scope(|s| {
+        for t in 0..THREADS as u64 {
+            let arena = &arena;
+            s.spawn(move || {
+                let mut v: Vec<u64, &SharedArena> = Vec::new_in(arena);
+                v.extend((0..n).map(|i| i * t));
+                let mut m = hashbrown::HashMap::new_in(arena);
+                for i in 0..n / 10 {
+                    m.insert(i, arena.alloc_str("value") as &str);
+                }
+                assert_eq!(v.iter().sum::<u64>(), t * n * (n - 1) / 2);
+                assert_eq!(m.len() as u64, n / 10);
+            });
+        }
+    });
+    assert!(arena.allocated_bytes() >= THREADS * n as usize * 8);
+}
+
+#[test]
+fn one_limit_caps_every_thread() {
+    let limit = 256 * 1024;
+    let arena = SharedArena::builder()
+        .allocation_limit(limit)
+        .first_chunk_size(4096)
+        .build();
+    let refused: usize = std::thread::scope(|s| {
+        let workers: std::vec::Vec<_> = (0..THREADS)
+            .map(|_| {
+                let arena = &arena;
+                s.spawn(move || {
+                    (0..400)
+                        .filter(|_| arena.try_alloc([0u8; 1000]).is_err())
+                        .count()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).sum()
+    });
+    assert!(
+        refused > 0,
+        "{THREADS} threads × 400 KB cannot fit in 256 KiB"
+    );
+    assert!(
+        arena.capacity_bytes() <= limit,
+        "{} > {limit}",
+        arena.capacity_bytes()
+    );
+    arena.set_allocation_limit(None);
+    assert!(arena.try_alloc([0u8; 1000]).is_ok());
+}
+
+#[test]
+fn blocks_freed_or_grown_on_another_thread_are_left_alone() {
+    let arena = SharedArena::new();
+    let layout = Layout::new::<[u64; 4]>();
+    let block = arena.allocate(layout).unwrap().cast::<u8>();
+    // SAFETY: 32 writable bytes.
+    unsafe { block.as_ptr().write_bytes(9, 32) };
+    let sent = Written(block, 32, 9);
+    let shared = &arena; // the closure below moves, so it must take a reference
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let sent = sent; // the whole struct crosses the thread, not just its pointer
+            let block = sent.0;
+            // Another thread's lane does not own it: growing copies, freeing is a no-op.
+            // SAFETY: the block is live with `layout`.
+            let grown = unsafe { shared.grow(block, layout, Layout::new::<[u64; 8]>()) }.unwrap();
+            // SAFETY: the grown block has 64 bytes, the first 32 copied.
+            let bytes = unsafe { grown.as_ref() };
+            assert!(bytes[..32].iter().all(|&b| b == 9));
+        });
+    });
+    // The original is still there, untouched.
+    // SAFETY: arena memory lives until reset.
+    let original = unsafe { std::slice::from_raw_parts(block.as_ptr(), 32) };
+    assert!(original.iter().all(|&b| b == 9));
+}
