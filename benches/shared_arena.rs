@@ -1,0 +1,147 @@
+//! SharedArena (plain `alloc`, no per-thread handle) against the Sync arenas of other crates:
+//! blink-alloc's `SyncBlinkAlloc`, bump-scope's `BumpPool` (one guard per thread), bumpalo
+//! behind a `Mutex`, and `MemoryArena` as the single-threaded reference. Each thread makes 1M
+//! allocations of 24 bytes; the arena is reset after the join (inside the timing).
+//!
+//! `cargo bench --bench shared_arena`
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use memory_manager::allocator_api2::alloc::Layout;
+use memory_manager::{MemoryArena, SharedArena};
+use std::hint::black_box;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const PER_THREAD: u64 = 1_000_000;
+const THREADS: [usize; 3] = [1, 2, 8];
+
+/// Times `iters` rounds of: `threads` threads each running `work` on the shared arena, then
+/// `reset` once they are joined.
+fn rounds<A: Sync>(
+    iters: u64,
+    threads: usize,
+    arena: &mut A,
+    work: impl Fn(&A) + Sync,
+    mut reset: impl FnMut(&mut A),
+) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let start = Instant::now();
+        let shared = &*arena;
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| work(shared));
+            }
+        });
+        reset(arena);
+        total += start.elapsed();
+    }
+    total
+}
+
+fn shared_benches(c: &mut Criterion) {
+    let mut group = c.benchmark_group("alloc_24B_x1M_per_thread");
+    for &t in &THREADS {
+        group.throughput(Throughput::Elements(PER_THREAD * t as u64));
+
+        let mut arena = SharedArena::builder().zero_on_free(false).build();
+        group.bench_function(BenchmarkId::new("SharedArena", t), |b| {
+            b.iter_custom(|iters| {
+                rounds(
+                    iters,
+                    t,
+                    &mut arena,
+                    |arena| {
+                        for i in 0..PER_THREAD {
+                            black_box(arena.alloc([i, i, i]));
+                        }
+                    },
+                    SharedArena::reset,
+                )
+            })
+        });
+
+        let mut blink = blink_alloc::SyncBlinkAlloc::new();
+        group.bench_function(BenchmarkId::new("blink-alloc SyncBlinkAlloc", t), |b| {
+            b.iter_custom(|iters| {
+                let layout = Layout::new::<[u64; 3]>();
+                rounds(
+                    iters,
+                    t,
+                    &mut blink,
+                    |blink| {
+                        for i in 0..PER_THREAD {
+                            let p = blink.allocate(layout).unwrap().cast::<[u64; 3]>();
+                            // SAFETY: a fresh block for a `[u64; 3]`.
+                            unsafe { p.as_ptr().write([i, i, i]) };
+                            black_box(p);
+                        }
+                    },
+                    |blink| blink.reset(),
+                )
+            })
+        });
+
+        let mut pool: bump_scope::BumpPool = bump_scope::BumpPool::new();
+        group.bench_function(BenchmarkId::new("bump-scope BumpPool", t), |b| {
+            b.iter_custom(|iters| {
+                rounds(
+                    iters,
+                    t,
+                    &mut pool,
+                    |pool| {
+                        let bump = pool.get();
+                        for i in 0..PER_THREAD {
+                            black_box(bump.alloc([i, i, i]).into_mut());
+                        }
+                    },
+                    |pool| pool.reset(),
+                )
+            })
+        });
+
+        let mut locked = Mutex::new(bumpalo::Bump::new());
+        group.bench_function(BenchmarkId::new("bumpalo in a Mutex", t), |b| {
+            b.iter_custom(|iters| {
+                rounds(
+                    iters,
+                    t,
+                    &mut locked,
+                    |locked| {
+                        for i in 0..PER_THREAD {
+                            let guard = locked.lock().unwrap();
+                            black_box(guard.alloc([i, i, i]) as *mut [u64; 3]);
+                        }
+                    },
+                    |locked| locked.get_mut().unwrap().reset(),
+                )
+            })
+        });
+
+        if t == 1 {
+            let mut single = MemoryArena::builder().zero_on_free(false).build();
+            group.bench_function(
+                BenchmarkId::new("MemoryArena (1 thread, reference)", t),
+                |b| {
+                    b.iter(|| {
+                        for i in 0..PER_THREAD {
+                            black_box(single.alloc([i, i, i]));
+                        }
+                        single.reset();
+                    })
+                },
+            );
+        }
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(15)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = shared_benches
+}
+criterion_main!(benches);
