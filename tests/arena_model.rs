@@ -25,16 +25,19 @@ fn leaf_op() -> impl Strategy<Value = Op> {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         12 => leaf_op(),
-        1 => prop::collection::vec(leaf_op(), 0..40).prop_map(Op::Scope),
+        1 => prop::collection::vec(leaf_op(), 0..if cfg!(miri) { 8 } else { 40 }).prop_map(Op::Scope),
         1 => any::<bool>().prop_map(|keep_chunks| Op::Reset { keep_chunks }),
     ]
 }
+
+/// Ops per program: fewer under Miri, where every step's content check costs microseconds a byte.
+const PROGRAM_LEN: usize = if cfg!(miri) { 24 } else { 120 };
 
 proptest! {
     #![proptest_config(proptest_config(256))]
 
     #[test]
-    fn arena_matches_model(program in prop::collection::vec(op(), 1..120), zero in any::<bool>()) {
+    fn arena_matches_model(program in prop::collection::vec(op(), 1..PROGRAM_LEN), zero in any::<bool>()) {
         let mut arena = MemoryArena::builder().zero_on_free(zero).first_chunk_size(256).build();
         run_program(&mut arena, &program);
     }

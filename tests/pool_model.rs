@@ -30,17 +30,20 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// Ops per program: fewer under Miri, where every step's checks cost microseconds a byte.
+const PROGRAM_LEN: usize = if cfg!(miri) { 20 } else { 100 };
+
 proptest! {
     #![proptest_config(proptest_config(48))]
 
     #[test]
-    fn local_pool_matches_model(program in prop::collection::vec(op(), 1..100), zero in any::<bool>()) {
+    fn local_pool_matches_model(program in prop::collection::vec(op(), 1..PROGRAM_LEN), zero in any::<bool>()) {
         let pool = LocalPool::builder().zero_on_free(zero).build();
         run(&pool, &program, VALIDATE_EVERY);
     }
 
     #[test]
-    fn memory_pool_matches_model(program in prop::collection::vec(op(), 1..100), min_align_log in 0u32..8) {
+    fn memory_pool_matches_model(program in prop::collection::vec(op(), 1..PROGRAM_LEN), min_align_log in 0u32..8) {
         let pool = MemoryPool::builder().min_align(1 << min_align_log).build();
         run(&pool, &program, VALIDATE_EVERY);
     }
