@@ -93,7 +93,8 @@ pub struct MemoryArena {
 
 // SAFETY: the arena owns its chunks outright and keeps no thread-bound state; the values stored
 // in it are never dropped or read by the arena, and every reference to them borrows the arena, so
-// none can be alive when the arena moves to another thread. `Cell` keeps it `!Sync`.
+// none can be alive when the arena moves to another thread. The only shared thing it may point
+// to is a `SharedArena`'s budget, which is all atomics (`Sync`). `Cell` keeps it `!Sync`.
 unsafe impl Send for MemoryArena {}
 
 /// A point the arena can be rewound to (see [`MemoryArena::scope`]).
