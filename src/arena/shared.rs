@@ -69,7 +69,27 @@ pub struct SharedArena {
 
 struct Lane {
     thread: ThreadId,
-    arena: Box<MemoryArena>,
+    /// A leaked `Box<MemoryArena>`, freed in `SharedArena::drop`. Kept as a raw pointer, not a
+    /// `Box`: moving a `Box` (as the `Vec` does when it grows) asserts unique ownership, which
+    /// would invalidate the pointers the threads' caches hold.
+    arena: NonNull<MemoryArena>,
+}
+
+// SAFETY: a lane is a `MemoryArena` (`Send`) owned by the `SharedArena`; the pointer moves with
+// the list, and each lane is only used by its own thread (or under `&mut SharedArena`).
+unsafe impl Send for Lane {}
+
+impl Lane {
+    /// The lane's arena.
+    ///
+    /// # Safety
+    ///
+    /// The caller is the lane's own thread, or holds the only access to the `SharedArena`, or
+    /// only calls the methods that read relaxed-atomic state (`allocated_bytes`).
+    unsafe fn arena(&self) -> &MemoryArena {
+        // SAFETY: the pointer comes from `Box::leak` and lives until `SharedArena::drop`.
+        unsafe { self.arena.as_ref() }
+    }
 }
 
 impl Default for SharedArena {
@@ -136,13 +156,13 @@ impl SharedArena {
         let me = std::thread::current().id();
         let mut lanes = self.lanes.lock();
         let lane: *const MemoryArena = match lanes.iter().find(|lane| lane.thread == me) {
-            Some(lane) => &*lane.arena,
+            Some(lane) => lane.arena.as_ptr(),
             None => {
-                let mut arena = Box::new(MemoryArena::from_builder(self.settings.clone()));
+                let mut arena = MemoryArena::from_builder(self.settings.clone());
                 arena.budget = Some(NonNull::from(&*self.budget));
-                let lane: *const MemoryArena = &*arena;
+                let arena = NonNull::from(Box::leak(Box::new(arena)));
                 lanes.push(Lane { thread: me, arena });
-                lane
+                arena.as_ptr()
             }
         };
         drop(lanes);
@@ -241,7 +261,8 @@ impl SharedArena {
     /// ```
     pub fn reset(&mut self) {
         for lane in self.lanes.get_mut().iter_mut() {
-            lane.arena.reset();
+            // SAFETY: `&mut self`: no thread is using any lane.
+            unsafe { lane.arena.as_mut() }.reset();
         }
     }
 
@@ -257,7 +278,8 @@ impl SharedArena {
     /// ```
     pub fn allocated_bytes(&self) -> usize {
         self.lanes.lock().iter().fold(0usize, |sum, lane| {
-            sum.wrapping_add(lane.arena.allocated_bytes())
+            // SAFETY: `allocated_bytes` only reads the lane's relaxed-atomic bump state.
+            sum.wrapping_add(unsafe { lane.arena() }.allocated_bytes())
         })
     }
 
@@ -454,6 +476,16 @@ impl SharedArenaBuilder {
     }
 }
 
+impl Drop for SharedArena {
+    fn drop(&mut self) {
+        for lane in self.lanes.get_mut().drain(..) {
+            // SAFETY: leaked in `lane_slow`, freed once here; `&mut self` means no thread is
+            // using it, and the budget it points to is a field dropped after this.
+            drop(unsafe { Box::from_raw(lane.arena.as_ptr()) });
+        }
+    }
+}
+
 impl fmt::Debug for SharedArena {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SharedArena")
@@ -542,9 +574,11 @@ mod tests {
             .lock()
             .iter()
             .map(|lane| {
-                let chunk = lane.arena.current.get().expect("the lane allocated");
+                // SAFETY: every thread was joined; this is the only use of the lanes.
+                let arena = unsafe { lane.arena() };
+                let chunk = arena.current.get().expect("the lane allocated");
                 // SAFETY: the lane's current chunk is live.
-                (unsafe { chunk.as_ref() }.base, lane.arena.current_used())
+                (unsafe { chunk.as_ref() }.base, arena.current_used())
             })
             .collect();
         assert_eq!(spans.len(), 3);

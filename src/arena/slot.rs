@@ -6,7 +6,10 @@
 //! a relaxed load or store is the same instruction as a plain one, so `MemoryArena` pays nothing.
 
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{
+    AtomicPtr, AtomicUsize,
+    Ordering::{Acquire, Relaxed, Release},
+};
 
 /// A `Cell<NonNull<T>>` readable from other threads.
 pub(crate) struct PtrSlot<T>(AtomicPtr<T>);
@@ -27,7 +30,9 @@ impl<T> PtrSlot<T> {
     }
 }
 
-/// A `Cell<Option<NonNull<T>>>` readable from other threads.
+/// A `Cell<Option<NonNull<T>>>` readable from other threads, published with release/acquire
+/// so that a reader may also read what the pointer points to (a chunk footer, written before the
+/// chunk was installed). Both compile to plain moves on x86-64, and it is off the fast path.
 pub(crate) struct OptionPtrSlot<T>(AtomicPtr<T>);
 
 impl<T> OptionPtrSlot<T> {
