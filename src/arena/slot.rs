@@ -44,7 +44,7 @@ impl<T> OptionPtrSlot<T> {
     }
     #[inline(always)]
     pub(crate) fn get(&self) -> Option<NonNull<T>> {
-        NonNull::new(self.0.load(Relaxed))
+        NonNull::new(self.0.load(Acquire))
     }
     #[inline(always)]
     pub(crate) fn set(&self, value: Option<NonNull<T>>) {
