@@ -50,7 +50,7 @@ impl<T> OptionPtrSlot<T> {
     pub(crate) fn set(&self, value: Option<NonNull<T>>) {
         self.0.store(
             value.map_or(core::ptr::null_mut(), NonNull::as_ptr),
-            Relaxed,
+            Release,
         );
     }
     #[inline(always)]
