@@ -62,8 +62,10 @@ pub struct SharedArena {
     /// thread-local cache and `lane_slow` hand a lane to no one else), except through
     /// `&mut self` (reset, drop), when no thread can be using any.
     lanes: lock_api::Mutex<parking_lot::RawMutex, Vec<Lane>>,
-    /// Chunk memory of all lanes; declared after `lanes` so it outlives them on drop.
-    budget: Box<Budget>,
+    /// Chunk memory of all lanes: a leaked box, freed in `drop` after the lanes. A raw pointer
+    /// rather than a `Box`, because the lanes hold pointers to it and moving a `Box` (as moving
+    /// the arena does) would assert unique ownership over them.
+    budget: NonNull<Budget>,
     settings: ArenaBuilder,
 }
 
@@ -137,6 +139,11 @@ impl SharedArena {
         }
     }
 
+    fn budget(&self) -> &Budget {
+        // SAFETY: leaked in `try_build`, freed only in `drop`.
+        unsafe { self.budget.as_ref() }
+    }
+
     /// The calling thread's lane.
     #[inline(always)]
     fn lane(&self) -> &MemoryArena {
@@ -159,7 +166,7 @@ impl SharedArena {
             Some(lane) => lane.arena.as_ptr(),
             None => {
                 let mut arena = MemoryArena::from_builder(self.settings.clone());
-                arena.budget = Some(NonNull::from(&*self.budget));
+                arena.budget = Some(self.budget);
                 let arena = NonNull::from(Box::leak(Box::new(arena)));
                 lanes.push(Lane { thread: me, arena });
                 arena.as_ptr()
@@ -293,7 +300,7 @@ impl SharedArena {
     /// assert!(arena.capacity_bytes() > 0);
     /// ```
     pub fn capacity_bytes(&self) -> usize {
-        self.budget.capacity()
+        self.budget().capacity()
     }
 
     /// How many chunks all lanes hold.
@@ -306,7 +313,7 @@ impl SharedArena {
     /// assert_eq!(arena.chunk_count(), 1);
     /// ```
     pub fn chunk_count(&self) -> usize {
-        self.budget.chunks()
+        self.budget().chunks()
     }
 
     /// Caps [`capacity_bytes`](Self::capacity_bytes) across all threads: past it, `try_*` and
@@ -320,7 +327,7 @@ impl SharedArena {
     /// assert!(arena.try_alloc([0u8; 8192]).is_err());
     /// ```
     pub fn set_allocation_limit(&self, limit: Option<usize>) {
-        self.budget.set_limit(limit);
+        self.budget().set_limit(limit);
     }
 
     /// The cap set by [`set_allocation_limit`](Self::set_allocation_limit), if any.
@@ -331,7 +338,7 @@ impl SharedArena {
     /// assert_eq!(memory_manager::SharedArena::new().allocation_limit(), None);
     /// ```
     pub fn allocation_limit(&self) -> Option<usize> {
-        self.budget.limit()
+        self.budget().limit()
     }
 
     /// How many threads have a lane in this arena.
@@ -466,7 +473,9 @@ impl SharedArenaBuilder {
         let arena = SharedArena {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             lanes: lock_api::Mutex::new(Vec::new()),
-            budget: Box::new(Budget::new(self.settings.allocation_limit)),
+            budget: NonNull::from(Box::leak(Box::new(Budget::new(
+                self.settings.allocation_limit,
+            )))),
             settings: lane_settings,
         };
         if capacity > 0 {
@@ -480,11 +489,20 @@ impl Drop for SharedArena {
     fn drop(&mut self) {
         for lane in self.lanes.get_mut().drain(..) {
             // SAFETY: leaked in `lane_slow`, freed once here; `&mut self` means no thread is
-            // using it, and the budget it points to is a field dropped after this.
+            // using it. Its chunks go back to the budget, which is freed only below.
             drop(unsafe { Box::from_raw(lane.arena.as_ptr()) });
         }
+        // SAFETY: leaked in `try_build`; no lane points to it any more.
+        drop(unsafe { Box::from_raw(self.budget.as_ptr()) });
     }
 }
+
+// SAFETY: the budget is all atomics (`Sync`) and owned by the arena; the lanes are `Send` and
+// each is used by one thread at a time (see `lanes`).
+unsafe impl Send for SharedArena {}
+// SAFETY: as above: shared access only ever reaches a thread's own lane, the lane list behind
+// its mutex, and the atomic budget.
+unsafe impl Sync for SharedArena {}
 
 impl fmt::Debug for SharedArena {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

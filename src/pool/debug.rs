@@ -153,7 +153,10 @@ impl<R: RawMutex> Pool<R> {
         }
         let address = ptr.addr().get();
         let mut registry = self.registry.lock();
-        let Some((_, entry)) = registry.live.get(&address).copied() else {
+        // From here on, the block is read and written through the pointer the pool handed out
+        // (the registry keeps it): the caller's pointer may carry narrower provenance (a
+        // `Box` retags its contents only), and the canary lies past them.
+        let Some((ours, entry)) = registry.live.get(&address).copied() else {
             let freed = registry.freed.get(&address).copied();
             drop(registry);
             match freed {
@@ -180,7 +183,7 @@ impl<R: RawMutex> Pool<R> {
                 describe(&entry)
             );
         }
-        Self::check_canary(ptr, &entry);
+        Self::check_canary(ours, &entry);
         registry.live.remove(&address);
         // Remembering the freed block is what tells a later double free from a wild pointer;
         // if the global allocator refuses room for it, only that distinction is lost.
@@ -190,8 +193,8 @@ impl<R: RawMutex> Pool<R> {
         drop(registry);
         log::trace!("pool free {}", entry);
         let placed = padded(layout).expect("allocated with this layout");
-        // SAFETY: the registry confirms `ptr` is live and was placed with `placed`.
-        unsafe { self.dealloc_raw(ptr, placed, layout.size()) };
+        // SAFETY: the registry confirms the block is live and was placed with `placed`.
+        unsafe { self.dealloc_raw(ours, placed, layout.size()) };
     }
 
     fn check_canary(ptr: NonNull<u8>, entry: &LiveAllocation) {
