@@ -3,7 +3,6 @@
 
 mod common;
 
-use common::scaled;
 use memory_manager::MemoryPool;
 use memory_manager::allocator_api2::alloc::{Allocator, Layout};
 use std::ptr::NonNull;
@@ -29,7 +28,13 @@ fn check(ptr: NonNull<u8>, layout: Layout, fill: u8) {
 fn eight_threads_alloc_free_and_trade_blocks() {
     let pool = MemoryPool::new();
     let mailboxes: Vec<Mutex<Vec<Parcel>>> = (0..THREADS).map(|_| Mutex::new(Vec::new())).collect();
-    let ops = scaled(100_000);
+    // Under Miri every byte checked costs microseconds: fewer steps, smaller blocks.
+    let ops: usize = if cfg!(miri) { 120 } else { 100_000 };
+    let (small, big) = if cfg!(miri) {
+        (256, 4096)
+    } else {
+        (2000, 100_000)
+    };
     std::thread::scope(|s| {
         for t in 0..THREADS {
             let (pool, mailboxes) = (&pool, &mailboxes);
@@ -44,11 +49,7 @@ fn eight_threads_alloc_free_and_trade_blocks() {
                     if live.len() < 64 && !rng.is_multiple_of(3) {
                         let size = 1
                             + (rng >> 8) as usize
-                                % if rng.is_multiple_of(50) {
-                                    100_000
-                                } else {
-                                    2000
-                                };
+                                % if rng.is_multiple_of(50) { big } else { small };
                         let layout = Layout::from_size_align(size, 1 << ((rng >> 40) % 7)).unwrap();
                         let ptr = pool.allocate(layout).unwrap().cast::<u8>();
                         // SAFETY: fresh block of `size` bytes; it must read zero first.
@@ -102,7 +103,7 @@ fn eight_threads_alloc_free_and_trade_blocks() {
 #[test]
 fn threads_share_collections_through_the_pool() {
     let pool = MemoryPool::new();
-    let n = scaled(50_000);
+    let n = if cfg!(miri) { 300 } else { 50_000 };
     std::thread::scope(|s| {
         for t in 0..THREADS {
             let pool = &pool;
