@@ -5,6 +5,14 @@ use thiserror::Error;
 
 /// An inconsistency found by [`Pool::validate`](crate::pool::Pool::validate): what is wrong,
 /// and where (addresses are printed in hex).
+///
+/// # Examples
+///
+/// ```
+/// use memory_manager::PoolError;
+/// let error = PoolError::OverLimit { reserved: 2048, max_bytes: 1024 };
+/// assert_eq!(error.to_string(), "reserved 2048 bytes exceeds max_bytes 1024");
+/// ```
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PoolError {

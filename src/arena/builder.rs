@@ -6,10 +6,24 @@ use crate::arena::MemoryArena;
 /// The size of the first chunk an arena allocates when no capacity was given (bytes, footer
 /// included). Small enough that an unused arena costs little, large enough that a parser's first
 /// few hundred nodes do not each reach the slow path.
+///
+/// # Examples
+///
+/// ```
+/// let arena = memory_manager::MemoryArena::new();
+/// arena.alloc(1u8);
+/// assert_eq!(arena.capacity_bytes(), memory_manager::arena::FIRST_CHUNK_SIZE);
+/// ```
 pub const FIRST_CHUNK_SIZE: usize = 4096;
 
 /// The default cap on the size of the regular chunks (chunk sizes double up to it). A single
 /// request larger than this still gets a chunk of its own, sized to fit.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(memory_manager::arena::DEFAULT_MAX_CHUNK_SIZE, 256 << 20);
+/// ```
 pub const DEFAULT_MAX_CHUNK_SIZE: usize = 256 << 20;
 
 /// Configures and builds a [`MemoryArena`].

@@ -14,15 +14,41 @@ use core::fmt;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::boxed::Box;
+use std::cell::RefCell;
+use std::sync::{Arc, Weak};
 use std::thread::ThreadId;
 use std::vec::Vec;
 
 /// Ids are never reused, so a thread's cached lane can never be mistaken for another arena's.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// Every arena's list of lanes, shared with the threads' exit hooks (which hold it weakly).
+type LaneList = lock_api::Mutex<parking_lot::RawMutex, Vec<Lane>>;
+
 std::thread_local! {
     /// The lane this thread used last: (arena id, lane). Id 0 matches no arena.
     static LAST_LANE: Cell<(u64, *const MemoryArena)> = const { Cell::new((0, core::ptr::null())) };
+    /// The lanes this thread owns, handed back when it exits.
+    static OWNED_LANES: RefCell<LaneRelease> = const { RefCell::new(LaneRelease(Vec::new())) };
+}
+
+/// Hands a thread's lanes back to their arenas when the thread exits, so that the next thread
+/// adopts them (and their chunks) instead of starting a fresh lane: a program that spawns a new
+/// batch of threads for every task keeps a bounded number of lanes.
+struct LaneRelease(Vec<(Weak<LaneList>, NonNull<MemoryArena>)>);
+
+impl Drop for LaneRelease {
+    fn drop(&mut self) {
+        // From here on this thread must not use a cached lane: it is about to be adopted.
+        let _ = LAST_LANE.try_with(|cache| cache.set((0, core::ptr::null())));
+        for (list, lane) in self.0.drain(..) {
+            if let Some(list) = list.upgrade() {
+                for slot in list.lock().iter_mut().filter(|slot| slot.arena == lane) {
+                    slot.thread = None;
+                }
+            }
+        }
+    }
 }
 
 /// A bump arena for parallel work: `Send + Sync`, and `alloc(&self)` from any thread takes no
@@ -61,7 +87,7 @@ pub struct SharedArena {
     /// One lane per thread that has allocated. Each lane is used only by its own thread (the
     /// thread-local cache and `lane_slow` hand a lane to no one else), except through
     /// `&mut self` (reset, drop), when no thread can be using any.
-    lanes: lock_api::Mutex<parking_lot::RawMutex, Vec<Lane>>,
+    lanes: Arc<LaneList>,
     /// Chunk memory of all lanes: a leaked box, freed in `drop` after the lanes. A raw pointer
     /// rather than a `Box`, because the lanes hold pointers to it and moving a `Box` (as moving
     /// the arena does) would assert unique ownership over them.
@@ -70,7 +96,8 @@ pub struct SharedArena {
 }
 
 struct Lane {
-    thread: ThreadId,
+    /// The thread using the lane; `None` once that thread exited (the next new thread adopts it).
+    thread: Option<ThreadId>,
     /// A leaked `Box<MemoryArena>`, freed in `SharedArena::drop`. Kept as a raw pointer, not a
     /// `Box`: moving a `Box` (as the `Vec` does when it grows) asserts unique ownership, which
     /// would invalidate the pointers the threads' caches hold.
@@ -162,16 +189,36 @@ impl SharedArena {
     fn lane_slow(&self) -> &MemoryArena {
         let me = std::thread::current().id();
         let mut lanes = self.lanes.lock();
-        let lane: *const MemoryArena = match lanes.iter().find(|lane| lane.thread == me) {
-            Some(lane) => lane.arena.as_ptr(),
-            None => {
-                let mut arena = MemoryArena::from_builder(self.settings.clone());
-                arena.budget = Some(self.budget);
-                let arena = NonNull::from(Box::leak(Box::new(arena)));
-                lanes.push(Lane { thread: me, arena });
-                arena.as_ptr()
-            }
+        let lane = if let Some(lane) = lanes.iter().find(|lane| lane.thread == Some(me)) {
+            lane.arena
+        } else {
+            let lane = match lanes.iter_mut().find(|lane| lane.thread.is_none()) {
+                Some(free) => {
+                    // A lane whose thread exited: its allocations stay valid until reset.
+                    free.thread = Some(me);
+                    free.arena
+                }
+                None => {
+                    let mut arena = MemoryArena::from_builder(self.settings.clone());
+                    arena.budget = Some(self.budget);
+                    let arena = NonNull::from(Box::leak(Box::new(arena)));
+                    lanes.push(Lane {
+                        thread: Some(me),
+                        arena,
+                    });
+                    arena
+                }
+            };
+            // If the thread is already exiting, the lane simply stays its own.
+            let _ = OWNED_LANES.try_with(|owned| {
+                owned
+                    .borrow_mut()
+                    .0
+                    .push((Arc::downgrade(&self.lanes), lane))
+            });
+            lane
         };
+        let lane: *const MemoryArena = lane.as_ptr();
         drop(lanes);
         // If the thread is being torn down the cache is gone: the lookup above still works.
         let _ = LAST_LANE.try_with(|cache| cache.set((self.id, lane)));
@@ -267,7 +314,7 @@ impl SharedArena {
     /// assert_eq!(arena.allocated_bytes(), 0);
     /// ```
     pub fn reset(&mut self) {
-        for lane in self.lanes.get_mut().iter_mut() {
+        for lane in self.lanes.lock().iter_mut() {
             // SAFETY: `&mut self`: no thread is using any lane.
             unsafe { lane.arena.as_mut() }.reset();
         }
@@ -341,7 +388,8 @@ impl SharedArena {
         self.budget().limit()
     }
 
-    /// How many threads have a lane in this arena.
+    /// How many lanes the arena has: one per thread that allocated and is still running, plus
+    /// those of exited threads, kept for the next threads to adopt.
     ///
     /// # Examples
     ///
@@ -359,6 +407,16 @@ impl SharedArena {
 
 /// Configures and builds a [`SharedArena`]: the [`MemoryArena`] settings, applied to every
 /// thread's lane, with one shared allocation limit.
+///
+/// # Examples
+///
+/// ```
+/// let arena = memory_manager::SharedArena::builder()
+///     .allocation_limit(1 << 20)
+///     .zero_on_free(true)
+///     .build();
+/// assert_eq!(arena.allocation_limit(), Some(1 << 20));
+/// ```
 #[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct SharedArenaBuilder {
@@ -472,7 +530,7 @@ impl SharedArenaBuilder {
         lane_settings.allocation_limit = None; // the shared budget carries the limit
         let arena = SharedArena {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            lanes: lock_api::Mutex::new(Vec::new()),
+            lanes: Arc::new(lock_api::Mutex::new(Vec::new())),
             budget: NonNull::from(Box::leak(Box::new(Budget::new(
                 self.settings.allocation_limit,
             )))),
@@ -487,7 +545,7 @@ impl SharedArenaBuilder {
 
 impl Drop for SharedArena {
     fn drop(&mut self) {
-        for lane in self.lanes.get_mut().drain(..) {
+        for lane in self.lanes.lock().drain(..) {
             // SAFETY: leaked in `lane_slow`, freed once here; `&mut self` means no thread is
             // using it. Its chunks go back to the budget, which is freed only below.
             drop(unsafe { Box::from_raw(lane.arena.as_ptr()) });
@@ -581,9 +639,14 @@ mod tests {
     #[test]
     fn reset_wipes_what_every_thread_allocated() {
         let mut arena = SharedArena::new();
+        // The barrier keeps all three threads alive at once, so each has a lane of its own.
+        let barrier = std::sync::Barrier::new(3);
         std::thread::scope(|s| {
             for _ in 0..3 {
-                s.spawn(|| arena.alloc_slice_copy(&[0xEE_u8; 500]).len());
+                s.spawn(|| {
+                    arena.alloc_slice_copy(&[0xEE_u8; 500]);
+                    barrier.wait();
+                });
             }
         });
         // Each lane's (only) chunk: its base and how much of it was used.

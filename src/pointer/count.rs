@@ -15,15 +15,40 @@ mod sealed {
 }
 
 /// Atomic counts: the pointer may be shared across threads (when `T` and `A` allow).
+///
+/// # Examples
+///
+/// ```
+/// use memory_manager::MemoryPointer;
+/// use memory_manager::pointer::Atomic;
+/// let p: MemoryPointer<u8, memory_manager::allocator_api2::alloc::Global, Atomic> = MemoryPointer::new(1);
+/// assert_eq!(*p, 1);
+/// ```
 #[derive(Debug)]
 pub enum Atomic {}
 
 /// Plain counts: the pointer stays on one thread (never `Send` or `Sync`), and cloning or
 /// dropping it costs a load and a store, no atomic instruction.
+///
+/// # Examples
+///
+/// ```
+/// let p = memory_manager::LocalPointer::new(1); // a MemoryPointer<_, _, Local> inside
+/// assert_eq!(*p, 1);
+/// ```
 #[derive(Debug)]
 pub enum Local {}
 
 /// Which kind of count a pointer keeps. Sealed: [`Atomic`] or [`Local`].
+///
+/// # Examples
+///
+/// ```
+/// fn count_kind<C: memory_manager::pointer::RefCount>() -> &'static str {
+///     core::any::type_name::<C>()
+/// }
+/// assert!(count_kind::<memory_manager::pointer::Atomic>().ends_with("Atomic"));
+/// ```
 pub trait RefCount: sealed::Sealed + 'static {
     /// The count's storage.
     #[doc(hidden)]

@@ -23,6 +23,18 @@ use lock_api::RawMutex;
 pub(crate) const CANARY: [u8; 8] = [0xCA, 0xFE, 0xF0, 0x0D, 0xDE, 0xAD, 0xBE, 0xEF];
 
 /// One allocation the registry knows about.
+///
+/// # Examples
+///
+/// ```
+/// use memory_manager::LocalPool;
+/// use memory_manager::allocator_api2::boxed::Box;
+/// let pool = LocalPool::new();
+/// let kept = Box::new_in(7u64, &pool);
+/// let leak = &pool.leaks()[0];
+/// assert_eq!((leak.sequence, leak.layout.size(), leak.name), (1, 8, None));
+/// # drop(kept);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LiveAllocation {

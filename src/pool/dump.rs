@@ -4,6 +4,18 @@ use crate::pool::PoolStats;
 use core::fmt;
 
 /// Per-size-class usage in a [`PoolDump`].
+///
+/// # Examples
+///
+/// ```
+/// use memory_manager::LocalPool;
+/// use memory_manager::allocator_api2::boxed::Box;
+/// let pool = LocalPool::new();
+/// let b = Box::new_in([0u8; 100], &pool);
+/// let dump = pool.dump();
+/// assert!(dump.classes.iter().any(|c| c.block_size == 112 && c.used_blocks == 1));
+/// # drop(b);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ClassUsage {
@@ -18,6 +30,15 @@ pub struct ClassUsage {
 }
 
 /// A consistent snapshot of a pool (see [`Pool::dump`](crate::pool::Pool::dump)).
+///
+/// # Examples
+///
+/// ```
+/// let pool = memory_manager::LocalPool::new();
+/// let dump = pool.dump();
+/// assert_eq!((dump.shards, dump.stats.live_allocations), (1, 0));
+/// println!("{dump}");
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct PoolDump {
