@@ -258,19 +258,16 @@ impl<R: RawMutex> Pool<R> {
     /// # drop(kept);
     /// ```
     pub fn leaks(&self) -> Vec<LiveAllocation> {
-        let mut live: Vec<LiveAllocation> = self
-            .registry
-            .lock()
-            .live
-            .values()
-            .map(|(_, entry)| *entry)
-            .collect();
-        live.sort_by_key(|entry| entry.sequence);
-        live
+        self.live_sorted_by(|entry| entry.sequence)
     }
 
     /// Live allocations sorted by address, for `dump`.
     pub(crate) fn live_by_address(&self) -> Vec<LiveAllocation> {
+        self.live_sorted_by(|entry| entry.address)
+    }
+
+    /// A snapshot of the live allocations, sorted by `key`.
+    fn live_sorted_by<K: Ord>(&self, key: impl FnMut(&LiveAllocation) -> K) -> Vec<LiveAllocation> {
         let mut live: Vec<LiveAllocation> = self
             .registry
             .lock()
@@ -278,7 +275,7 @@ impl<R: RawMutex> Pool<R> {
             .values()
             .map(|(_, entry)| *entry)
             .collect();
-        live.sort_by_key(|entry| entry.address);
+        live.sort_by_key(key);
         live
     }
 
