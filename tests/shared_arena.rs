@@ -168,6 +168,8 @@ fn lanes_of_exited_threads_are_adopted() {
         });
         arena.reset();
     }
-    // Forty threads came and went; their lanes were reused, not piled up.
-    assert!(arena.lane_count() <= 2, "{} lanes", arena.lane_count());
+    // Forty threads came and went; their lanes were reused, not piled up. (A thread hands its
+    // lane back in its thread-local destructor, which may still be running when `scope`
+    // returns, so a round may start a lane or two before the last round's are free.)
+    assert!(arena.lane_count() <= 6, "{} lanes", arena.lane_count());
 }
