@@ -107,6 +107,17 @@ pub type LocalPool = Pool<LocalLock>;
 
 /// The pool engine, generic over its lock. Use [`MemoryPool`] or [`LocalPool`]; any other
 /// `lock_api::RawMutex` works too, through [`PoolBuilder::new`].
+///
+/// # Examples
+///
+/// ```
+/// use memory_manager::PoolBuilder;
+/// use memory_manager::pool::{LocalLock, Pool};
+///
+/// // `LocalPool` spelled out: the engine with the single-threaded lock.
+/// let pool: Pool<LocalLock> = PoolBuilder::new().max_bytes(1 << 20).build();
+/// assert_eq!((pool.shard_count(), pool.max_bytes()), (1, Some(1 << 20)));
+/// ```
 pub struct Pool<R: RawMutex> {
     shards: Box<[Shard<R>]>,
     shard_mask: usize,
