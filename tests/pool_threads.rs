@@ -3,26 +3,12 @@
 
 mod common;
 
+use common::pool_threads::Parcel;
 use memory_manager::MemoryPool;
 use memory_manager::allocator_api2::alloc::{Allocator, Layout};
-use std::ptr::NonNull;
 use std::sync::Mutex;
 
 const THREADS: usize = if cfg!(miri) { 4 } else { 8 };
-
-/// A block on its way to another thread: address, layout, and the byte it was filled with.
-struct Parcel(NonNull<u8>, Layout, u8);
-// SAFETY: a parcel is owned by exactly one thread at a time (it moves through a mutex).
-unsafe impl Send for Parcel {}
-
-fn check(ptr: NonNull<u8>, layout: Layout, fill: u8) {
-    // SAFETY: live block of `layout.size()` bytes, filled by its allocating thread.
-    let bytes = unsafe { std::slice::from_raw_parts(ptr.as_ptr(), layout.size()) };
-    assert!(
-        bytes.iter().all(|&b| b == fill),
-        "block {ptr:p} lost its contents"
-    );
-}
 
 #[test]
 fn eight_threads_alloc_free_and_trade_blocks() {
@@ -59,7 +45,7 @@ fn eight_threads_alloc_free_and_trade_blocks() {
                         bytes.fill(fill);
                         live.push(Parcel(ptr, layout, fill));
                     } else if let Some(parcel) = live.pop() {
-                        check(parcel.0, parcel.1, parcel.2);
+                        parcel.check();
                         if rng.is_multiple_of(4) {
                             mailboxes[(t + 1) % THREADS].lock().unwrap().push(parcel);
                         } else {
@@ -69,14 +55,14 @@ fn eight_threads_alloc_free_and_trade_blocks() {
                     }
                     if i.is_multiple_of(64) {
                         for parcel in mailboxes[t].lock().unwrap().drain(..) {
-                            check(parcel.0, parcel.1, parcel.2);
+                            parcel.check();
                             // SAFETY: handed over by its allocating thread; live with its layout.
                             unsafe { pool.deallocate(parcel.0, parcel.1) };
                         }
                     }
                 }
                 for parcel in live {
-                    check(parcel.0, parcel.1, parcel.2);
+                    parcel.check();
                     // SAFETY: live with its layout.
                     unsafe { pool.deallocate(parcel.0, parcel.1) };
                 }

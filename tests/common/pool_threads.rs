@@ -27,12 +27,13 @@ pub struct Program {
 }
 
 /// A block with its layout and the byte it is filled with; owned by one thread at a time.
-struct Parcel(NonNull<u8>, Layout, u8);
+pub struct Parcel(pub NonNull<u8>, pub Layout, pub u8);
 // SAFETY: a parcel moves between threads through a mutex and is used by one thread at a time.
 unsafe impl Send for Parcel {}
 
 impl Parcel {
-    fn check(&self) {
+    /// Asserts the block still holds its fill byte everywhere.
+    pub fn check(&self) {
         // SAFETY: a live block of `self.1.size()` bytes, filled by its allocating thread.
         let bytes = unsafe { std::slice::from_raw_parts(self.0.as_ptr(), self.1.size()) };
         assert!(
