@@ -260,35 +260,43 @@ fn random_strings() -> std::vec::Vec<String> {
         .collect()
 }
 
-fn run<C: Contestant>(c: &mut Criterion, strs: &[String]) {
+/// Runs one workload for one contestant inside `group`, resetting after every iteration.
+fn contest<C: Contestant>(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    workload: impl Fn(&C),
+) {
     let mut arena = C::new();
-    macro_rules! workload {
-        ($group:expr, $body:expr) => {
-            c.benchmark_group($group)
-                .bench_function(BenchmarkId::from_parameter(C::NAME), |b| {
-                    b.iter(|| {
-                        $body(&arena);
-                        arena.reset();
-                    })
-                });
-        };
-    }
-    workload!("alloc_24B_x1M", values::<C>);
-    workload!("alloc_str_x1M", |a: &C| strings(a, strs));
-    workload!("vec_push_1M", vec_push::<C>);
-    workload!("hashmap_200k", hashmap::<C>);
-    workload!("reserve_exact_grow_100k", grow_newest::<C>);
-    workload!("json_tree_200k_nodes", tree::<C>);
+    group.bench_function(BenchmarkId::from_parameter(C::NAME), |b| {
+        b.iter(|| {
+            workload(&arena);
+            arena.reset();
+        })
+    });
+}
+
+/// Every contestant on one workload, back to back in one group, so that the machine's drift
+/// between groups does not enter the ratios.
+macro_rules! workload {
+    ($c:expr, $name:expr, |$arena:ident| $body:expr) => {{
+        let mut group = $c.benchmark_group($name);
+        contest::<Ours<false>>(&mut group, |$arena| $body);
+        contest::<Ours<true>>(&mut group, |$arena| $body);
+        contest::<Bumpalo<false>>(&mut group, |$arena| $body);
+        contest::<Bumpalo<true>>(&mut group, |$arena| $body);
+        contest::<BumpScope>(&mut group, |$arena| $body);
+        contest::<Blink>(&mut group, |$arena| $body);
+        group.finish();
+    }};
 }
 
 fn arena_benches(c: &mut Criterion) {
     let strs = random_strings();
-    run::<Ours<false>>(c, &strs);
-    run::<Ours<true>>(c, &strs);
-    run::<Bumpalo<false>>(c, &strs);
-    run::<Bumpalo<true>>(c, &strs);
-    run::<BumpScope>(c, &strs);
-    run::<Blink>(c, &strs);
+    workload!(c, "alloc_24B_x1M", |arena| values(arena));
+    workload!(c, "alloc_str_x1M", |arena| strings(arena, &strs));
+    workload!(c, "vec_push_1M", |arena| vec_push(arena));
+    workload!(c, "hashmap_200k", |arena| hashmap(arena));
+    workload!(c, "reserve_exact_grow_100k", |arena| grow_newest(arena));
+    workload!(c, "json_tree_200k_nodes", |arena| tree(arena));
 }
 
 criterion_group! {

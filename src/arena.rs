@@ -447,16 +447,14 @@ impl MemoryArena {
             size,
             layout.align(),
         ) {
-            Some(start) => {
-                // SAFETY: `bump_up` placed `start..start + size` between the cursor and the end
-                // of the current chunk, so both offsets stay inside the chunk's allocation.
-                let padding = start - cursor.addr().get();
-                // SAFETY: as above.
-                let (ptr, new_cursor) = unsafe {
-                    let ptr = cursor.add(padding);
-                    (ptr, ptr.add(size))
-                };
+            Some((start, new_end)) => {
+                let base = cursor.addr().get();
+                // SAFETY: `bump_up` placed `start..new_end` between the cursor and the end of the
+                // current chunk, so both offsets stay inside the chunk's allocation.
+                let (ptr, new_cursor) =
+                    unsafe { (cursor.add(start - base), cursor.add(new_end - base)) };
                 self.cursor.set(new_cursor);
+                let padding = start - base;
                 if padding != 0 {
                     self.padding.set(self.padding.get() + padding);
                 }
@@ -477,21 +475,18 @@ impl MemoryArena {
         };
         self.install(chunk);
         let cursor = self.cursor.get();
-        let start = bump_up(
+        let (start, new_end) = bump_up(
             cursor.addr().get(),
             self.end.get().addr().get(),
             layout.size(),
             layout.align(),
         )
         .expect("a fresh chunk is sized and aligned for the request");
+        let base = cursor.addr().get();
         // SAFETY: as in the fast path: the range lies inside the freshly installed chunk.
-        let padding = start - cursor.addr().get();
-        // SAFETY: as above.
-        let (ptr, new_cursor) = unsafe {
-            let ptr = cursor.add(padding);
-            (ptr, ptr.add(layout.size()))
-        };
+        let (ptr, new_cursor) = unsafe { (cursor.add(start - base), cursor.add(new_end - base)) };
         self.cursor.set(new_cursor);
+        let padding = start - base;
         self.padding.set(self.padding.get() + padding);
         Ok(ptr)
     }

@@ -29,6 +29,9 @@ pub(crate) struct ChunkFooter {
 
 pub(crate) const FOOTER_SIZE: usize = size_of::<ChunkFooter>();
 const _: () = assert!(FOOTER_SIZE.is_multiple_of(align_of::<ChunkFooter>()));
+// The bump arithmetic relies on this much of the chunk following its data area (see
+// `NO_WRAP_SLACK`).
+const _: () = assert!(FOOTER_SIZE >= crate::arena::bumping::NO_WRAP_SLACK);
 const _: () = assert!(CHUNK_ALIGN.is_multiple_of(align_of::<ChunkFooter>()));
 
 /// The chunk layout that holds `data_size` bytes of data aligned to `align`, or `None` when no
