@@ -137,22 +137,32 @@ fn random<A: Allocator>(a: &A, steps: &[Step], slots: &mut [(usize, usize)]) {
     }
 }
 
-fn single_threaded<A: Allocator>(c: &mut Criterion, name: &str, a: &A, steps: &[Step]) {
-    c.benchmark_group("lifo_64B_x1M")
-        .throughput(Throughput::Elements(LIFO_OPS as u64))
-        .bench_function(BenchmarkId::from_parameter(name), |b| b.iter(|| lifo(a)));
-    let mut blocks = Vec::with_capacity(BATCH);
-    c.benchmark_group("batch_10k_64B_x100")
-        .throughput(Throughput::Elements((BATCH * BATCH_ROUNDS) as u64))
-        .bench_function(BenchmarkId::from_parameter(name), |b| {
-            b.iter(|| batch(a, &mut blocks))
-        });
-    let mut slots = vec![(0usize, 0usize); MAX_LIVE];
-    c.benchmark_group("random_trace_1M")
-        .throughput(Throughput::Elements(steps.len() as u64))
-        .bench_function(BenchmarkId::from_parameter(name), |b| {
-            b.iter(|| random(a, steps, &mut slots))
-        });
+/// Every single-threaded contestant on one workload, back to back in one group, so the
+/// machine's drift between groups does not enter the ratios.
+macro_rules! single_threaded_group {
+    ($c:expr, $group:expr, $elements:expr, |$a:ident| $body:expr) => {{
+        let raw_local = LocalPool::builder().zero_on_free(false).build();
+        let raw_shared = MemoryPool::builder().zero_on_free(false).build();
+        let local = LocalPool::new();
+        let shared = MemoryPool::new();
+        let mut group = $c.benchmark_group($group);
+        group.throughput(Throughput::Elements($elements as u64));
+        macro_rules! contestant {
+            ($name:expr, $alloc:expr) => {{
+                let $a = $alloc;
+                group.bench_function(BenchmarkId::from_parameter($name), |b| b.iter(|| $body));
+            }};
+        }
+        contestant!("LocalPool(raw)", &raw_local);
+        contestant!("MemoryPool(raw)", &raw_shared);
+        contestant!("LocalPool(zeroing)", &local);
+        contestant!("MemoryPool(zeroing)", &shared);
+        contestant!("glibc", &Global::<_, false>(System));
+        contestant!("glibc+zero", &Global::<_, true>(System));
+        contestant!("mimalloc", &Global::<_, false>(mimalloc::MiMalloc));
+        contestant!("mimalloc+zero", &Global::<_, true>(mimalloc::MiMalloc));
+        group.finish();
+    }};
 }
 
 /// T threads sharing one allocator, each allocating and freeing batches of 1k × 64 B.
@@ -194,27 +204,19 @@ fn threads<A: Allocator + Sync>(c: &mut Criterion, name: &str, a: &A) {
 
 fn pool_benches(c: &mut Criterion) {
     let steps = trace();
-    let raw_local = LocalPool::builder().zero_on_free(false).build();
-    let raw_shared = MemoryPool::builder().zero_on_free(false).build();
-    single_threaded(c, "LocalPool(raw)", &raw_local, &steps);
-    single_threaded(c, "MemoryPool(raw)", &raw_shared, &steps);
-    single_threaded(c, "LocalPool(zeroing)", &LocalPool::new(), &steps);
-    single_threaded(c, "MemoryPool(zeroing)", &MemoryPool::new(), &steps);
-    single_threaded(c, "glibc", &Global::<_, false>(System), &steps);
-    single_threaded(c, "glibc+zero", &Global::<_, true>(System), &steps);
-    single_threaded(
-        c,
-        "mimalloc",
-        &Global::<_, false>(mimalloc::MiMalloc),
-        &steps,
-    );
-    single_threaded(
-        c,
-        "mimalloc+zero",
-        &Global::<_, true>(mimalloc::MiMalloc),
-        &steps,
-    );
+    let mut blocks = Vec::with_capacity(BATCH);
+    let mut slots = vec![(0usize, 0usize); MAX_LIVE];
+    single_threaded_group!(c, "lifo_64B_x1M", LIFO_OPS, |a| lifo(a));
+    single_threaded_group!(c, "batch_10k_64B_x100", BATCH * BATCH_ROUNDS, |a| batch(
+        a,
+        &mut blocks
+    ));
+    single_threaded_group!(c, "random_trace_1M", steps.len(), |a| random(
+        a, &steps, &mut slots
+    ));
 
+    let raw_shared = MemoryPool::builder().zero_on_free(false).build();
+    let raw_local = LocalPool::builder().zero_on_free(false).build();
     threads(c, "MemoryPool(raw)", &raw_shared);
     threads(c, "MemoryPool(zeroing)", &MemoryPool::new());
     threads(c, "glibc", &Global::<_, false>(System));

@@ -56,7 +56,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use lock_api::{Mutex, RawMutex};
 use medium::{MediumHeap, REGION_SIZE};
 use shard::{Counters, ShardHeap};
-use size_class::{CLASS_COUNT, Route, class_size, route};
+use size_class::{CLASS_COUNT, Route, class_size, route, small_class};
 use slab::{SLAB_LAYOUT, SLAB_SIZE, Slab};
 
 /// The thread-safe pool: sharded, one `parking_lot` lock per shard. `Send + Sync`.
@@ -396,7 +396,17 @@ impl<R: RawMutex> Pool<R> {
         } else {
             thread_hint() & self.shard_mask
         };
-        &self.shards[index].0
+        self.shard(index)
+    }
+
+    /// The shard at `index`, which must be below the shard count (a masked hint or a slab's
+    /// owner field); checked in debug builds only, as it is on every allocation.
+    #[inline(always)]
+    fn shard(&self, index: usize) -> &Mutex<R, ShardHeap> {
+        debug_assert!(index < self.shards.len(), "shard {index} out of range");
+        // SAFETY: `shards.len() == shard_mask + 1`, so a masked hint is in range, and a slab's
+        // owner is the index of a shard that adopted it.
+        &unsafe { self.shards.get_unchecked(index) }.0
     }
 
     /// Records a medium or large allocation's bytes in the calling thread's shard.
@@ -431,7 +441,6 @@ impl<R: RawMutex> Pool<R> {
             },
         };
         heap.counters.on_alloc(counted, reuse);
-        heap.counters.small_blocks += 1;
         drop(heap);
         #[cfg(feature = "debug")]
         if reuse {
@@ -462,10 +471,9 @@ impl<R: RawMutex> Pool<R> {
         let slab = Slab::of(ptr);
         // SAFETY: the block is live, so its slab's owner is stable.
         let owner = unsafe { Slab::owner_of(ptr) };
-        let mut heap = self.shards[owner].0.lock();
+        let mut heap = self.shard(owner).lock();
         let empty = heap.free(slab, ptr);
         heap.counters.on_free(counted);
-        heap.counters.small_blocks -= 1;
         drop(heap);
         if let Some(slab) = empty {
             self.retire_slab(slab);
@@ -585,6 +593,9 @@ impl<R: RawMutex> Pool<R> {
     /// debug mode, where `layout` includes the canary).
     #[inline(always)]
     fn alloc_raw(&self, layout: Layout, counted: usize) -> Result<NonNull<u8>, AllocError> {
+        if let Some(class) = small_class(layout, self.config.min_align) {
+            return self.alloc_small(class, layout, counted);
+        }
         match route(layout, self.config.min_align) {
             Route::Small(class) => self.alloc_small(class, layout, counted),
             Route::Zero => Ok(dangling_for(
@@ -609,6 +620,10 @@ impl<R: RawMutex> Pool<R> {
     /// `ptr` is live, allocated by `alloc_raw` with `layout`.
     #[inline(always)]
     unsafe fn dealloc_raw(&self, ptr: NonNull<u8>, layout: Layout, counted: usize) {
+        if small_class(layout, self.config.min_align).is_some() {
+            // SAFETY: the caller guarantees `ptr` is live with `layout`.
+            return unsafe { self.free_small(ptr, layout, counted) };
+        }
         match route(layout, self.config.min_align) {
             // SAFETY: the caller guarantees `ptr` is live with `layout`.
             Route::Small(_) => unsafe { self.free_small(ptr, layout, counted) },
@@ -679,8 +694,8 @@ impl<R: RawMutex> Pool<R> {
         let mut stats = PoolStats::default();
         for heap in &guards {
             let c = &heap.counters;
-            stats.live_bytes = stats.live_bytes.wrapping_add(c.live_bytes);
-            stats.live_allocations = stats.live_allocations.wrapping_add(c.live_allocations);
+            stats.live_bytes = stats.live_bytes.wrapping_add(c.live_bytes());
+            stats.live_allocations = stats.live_allocations.wrapping_add(c.live_allocations());
             stats.peak_live_bytes += c.peak_live_bytes;
             stats.reuse_hits += c.reuse_hits;
             stats.total_allocations += c.allocations;
@@ -716,9 +731,9 @@ impl<R: RawMutex> Pool<R> {
         let zero = self.config.zero_on_free;
 
         let mut live_allocations = 0usize;
+        let mut small_blocks = 0;
         let mut slab_count = 0;
         for heap in &heaps {
-            let mut small_blocks = 0;
             for (index, &slab) in heap.slabs.iter().enumerate() {
                 small_blocks += validate_slab(slab, heap.index, index, zero)?;
             }
@@ -726,14 +741,7 @@ impl<R: RawMutex> Pool<R> {
             for (class, list) in heap.classes.iter().enumerate() {
                 validate_class_list(heap, class, list)?;
             }
-            if small_blocks != heap.counters.small_blocks {
-                return Err(PoolError::CountMismatch {
-                    what: "live blocks in a shard's slabs",
-                    expected: small_blocks,
-                    found: heap.counters.small_blocks,
-                });
-            }
-            live_allocations = live_allocations.wrapping_add(heap.counters.live_allocations);
+            live_allocations = live_allocations.wrapping_add(heap.counters.live_allocations());
         }
         for &slab in &cache.0 {
             if zero {
@@ -755,9 +763,9 @@ impl<R: RawMutex> Pool<R> {
         }
         medium.validate(zero)?;
 
-        let blocks = heaps.iter().map(|h| h.counters.small_blocks).sum::<usize>()
-            + medium.live_blocks
-            + large.0.len();
+        // The structures (live blocks in slabs, medium blocks, large blocks) against the
+        // counters kept on every allocation and free.
+        let blocks = small_blocks + medium.live_blocks + large.0.len();
         if blocks != live_allocations {
             return Err(PoolError::CountMismatch {
                 what: "live allocations (small + medium + large)",
@@ -954,9 +962,11 @@ fn validate_slab(
     if s.class >= CLASS_COUNT || class_size(s.class) != s.block_size {
         return corrupt("block size does not match its class");
     }
-    if s.bumped > s.capacity || s.used + s.free_count != s.bumped {
-        return corrupt("used + free blocks do not add up to the blocks handed out");
+    if s.bumped > s.capacity || s.used > s.bumped {
+        return corrupt("more blocks used or handed out than the slab holds");
     }
+    // Every block handed out and not in use must be on the free list.
+    let free_count = s.bumped - s.used;
     let start = addr + s.data_offset;
     let end = start + s.bumped * s.block_size;
     let mut seen = crate::rust_alloc::vec![false; s.capacity];
@@ -984,8 +994,8 @@ fn validate_slab(
         }
         seen[slot] = true;
         count += 1;
-        if count > s.free_count {
-            return bad("longer than the free count");
+        if count > free_count {
+            return bad("longer than the blocks handed out and not in use");
         }
         if zero {
             // SAFETY: a free block of our slab: initialised, and nobody else's.
@@ -1003,8 +1013,8 @@ fn validate_slab(
         // SAFETY: free blocks hold the next link in their first word.
         next = unsafe { block.cast::<Option<NonNull<u8>>>().read() };
     }
-    if count != s.free_count {
-        return corrupt("free list shorter than the free count");
+    if count != free_count {
+        return corrupt("free list shorter than the blocks handed out and not in use");
     }
     if zero {
         let fresh = Slab::data_start(slab, s.data_offset);
@@ -1050,7 +1060,7 @@ fn validate_class_list(
     while let Some(slab) = next {
         let s = check(slab, "partial slab of the wrong class or not owned")?;
         steps += 1;
-        if !s.listed || s.free_count == 0 || steps > heap.slabs.len() {
+        if !s.listed || s.used >= s.capacity || steps > heap.slabs.len() {
             return Err(PoolError::CorruptSlab {
                 slab: slab.addr().get(),
                 class_size: s.block_size,

@@ -37,6 +37,19 @@ pub(crate) enum Route {
     Large(Layout),
 }
 
+/// The size class of the common case, decided with two compares and kept in registers: a
+/// non-zero size up to [`MAX_SMALL_SIZE`] with an alignment (raised to `min_align`) the smallest
+/// block already has. Every other layout goes through [`route`], which agrees with this one.
+#[inline(always)]
+pub(crate) fn small_class(layout: Layout, min_align: usize) -> Option<usize> {
+    let size = layout.size();
+    if size.wrapping_sub(1) < MAX_SMALL_SIZE && layout.align().max(min_align) <= MIN_BLOCK {
+        Some(class_index(size))
+    } else {
+        None
+    }
+}
+
 /// The route for `layout` with every alignment raised to at least `min_align`. The same layout
 /// always takes the same route, which is what lets `deallocate` find the block without a header.
 #[inline(always)]
@@ -139,6 +152,8 @@ mod tests {
     #[test]
     fn rounding_loss_is_bounded() {
         for size in 1..=MAX_SMALL_SIZE {
+            // The pool indexes its class table with this unchecked.
+            assert!(class_index(size) < CLASS_COUNT, "size {size}");
             let class = class_size(class_index(size));
             assert!(class >= size);
             if size > 128 {
@@ -160,6 +175,36 @@ mod tests {
                         "size {size} align {align} -> class {}",
                         class_size(index)
                     );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn small_class_agrees_with_route() {
+        for size in [
+            0,
+            1,
+            15,
+            16,
+            17,
+            100,
+            128,
+            129,
+            4096,
+            8191,
+            8192,
+            8193,
+            1 << 20,
+        ] {
+            for align in [1, 2, 8, 16, 32, 4096] {
+                for min_align in [1, 16, 64] {
+                    let layout = Layout::from_size_align(size, align).unwrap();
+                    if let Some(class) = small_class(layout, min_align) {
+                        assert_eq!(route(layout, min_align), Route::Small(class), "{layout:?}");
+                    } else {
+                        assert!(size == 0 || size > 8192 || align.max(min_align) > 16);
+                    }
                 }
             }
         }

@@ -31,9 +31,9 @@ pub(crate) struct Slab {
     pub(crate) bumped: usize,
     /// Live blocks.
     pub(crate) used: usize,
-    /// The free list (blocks given back), linked through each block's first word.
+    /// The free list (blocks given back), linked through each block's first word. Its length
+    /// is `bumped - used`, which `validate` checks; no separate count is kept on the fast path.
     pub(crate) free: Option<NonNull<u8>>,
-    pub(crate) free_count: usize,
     /// Links of the shard's partial list for this class.
     pub(crate) next: Option<NonNull<Slab>>,
     pub(crate) prev: Option<NonNull<Slab>>,
@@ -70,7 +70,6 @@ impl Slab {
                 bumped: 0,
                 used: 0,
                 free: None,
-                free_count: 0,
                 next: None,
                 prev: None,
                 listed: false,
@@ -127,7 +126,6 @@ impl Slab {
                 unsafe { block.cast::<usize>().write(0) };
             }
             slab.free = next;
-            slab.free_count -= 1;
             slab.used += 1;
             return Some((block, true));
         }
@@ -154,7 +152,6 @@ impl Slab {
         // SAFETY: blocks are at least 16 bytes and 16-aligned, room for the link.
         unsafe { block.cast::<Option<NonNull<u8>>>().write(slab.free) };
         slab.free = Some(block);
-        slab.free_count += 1;
         slab.used -= 1;
     }
 
