@@ -50,6 +50,10 @@ pub struct PoolDump {
     pub classes: crate::rust_alloc::vec::Vec<ClassUsage>,
     /// Empty slabs kept for reuse.
     pub cached_slabs: usize,
+    /// Per-thread caches the pool has made (see
+    /// [`PoolBuilder::thread_cache`](crate::PoolBuilder::thread_cache)); a thread that exits
+    /// hands its cache on, so this stays near the number of threads using the pool at once.
+    pub thread_caches: usize,
     /// Medium regions held.
     pub medium_regions: usize,
     /// Live medium blocks.
@@ -94,8 +98,8 @@ impl fmt::Display for PoolDump {
         )?;
         writeln!(
             f,
-            "  {} allocations, {} served by reuse",
-            s.total_allocations, s.reuse_hits
+            "  {} allocations, {} served by reuse, {} free block(s) in thread caches",
+            s.total_allocations, s.reuse_hits, s.cached_blocks
         )?;
         for c in &self.classes {
             writeln!(
@@ -105,6 +109,7 @@ impl fmt::Display for PoolDump {
             )?;
         }
         writeln!(f, "  slab cache: {} empty slab(s)", self.cached_slabs)?;
+        writeln!(f, "  thread caches: {}", self.thread_caches)?;
         writeln!(
             f,
             "  medium: {} region(s), {} live block(s), {} B free, largest free {} B",

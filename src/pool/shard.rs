@@ -25,7 +25,26 @@ pub(crate) struct Counters {
     pub(crate) reuse_hits: usize,
 }
 
+/// Something to count, outside the small-block fast paths.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Event {
+    /// An allocation of this many bytes (not a reuse).
+    Alloc(usize),
+    /// A free of this many bytes.
+    Free(usize),
+    /// An in-place resize from the first size to the second.
+    Resize(usize, usize),
+}
+
 impl Counters {
+    pub(crate) fn apply(&mut self, event: Event) {
+        match event {
+            Event::Alloc(bytes) => self.on_alloc(bytes, false),
+            Event::Free(bytes) => self.on_free(bytes),
+            Event::Resize(old, new) => self.on_resize(old, new),
+        }
+    }
+
     /// Bytes allocated and not freed (wrapping; see the type's documentation).
     #[inline(always)]
     pub(crate) fn live_bytes(&self) -> usize {

@@ -379,3 +379,125 @@ fn cross_thread_frees_go_back_to_the_owner() {
     assert_eq!((s.live_bytes, s.live_allocations), (0, 0));
     assert_eq!(pool.validate(), Ok(()));
 }
+
+// ----- thread caches ------------------------------------------------------------------------
+
+#[cfg(feature = "std")]
+#[test]
+fn thread_cache_reuses_freed_blocks_without_the_shards() {
+    let pool = MemoryPool::new();
+    let l = layout(64, 8);
+    let a = pool.allocate(l).unwrap().cast::<u8>();
+    // The first allocation refilled half a bin (32 blocks of 64 B) from a fresh slab.
+    assert_eq!(pool.stats().cached_blocks, 31);
+    // SAFETY: live with `l`.
+    unsafe { pool.deallocate(a, l) };
+    assert_eq!(pool.stats().cached_blocks, 32);
+    let b = pool.allocate(l).unwrap();
+    assert_eq!(b.cast::<u8>(), a, "the block just freed comes back first");
+    assert!(bytes_of(b).iter().all(|&x| x == 0), "and reads zero");
+    let s = pool.stats();
+    assert_eq!(
+        (s.reuse_hits, s.total_allocations, s.live_bytes),
+        (1, 2, 64)
+    );
+    assert_eq!(pool.validate(), Ok(()));
+    // SAFETY: live with `l`.
+    unsafe { pool.deallocate(b.cast(), l) };
+    pool.trim();
+    assert_eq!(pool.stats().cached_blocks, 0);
+    assert_eq!(pool.stats().reserved_bytes, 0);
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn a_full_bin_flushes_half_back_to_the_slabs() {
+    let pool = MemoryPool::new();
+    let l = layout(64, 8);
+    let blocks: std::vec::Vec<_> = (0..200).map(|_| pool.allocate(l).unwrap()).collect();
+    for &block in &blocks {
+        // SAFETY: live with `l`.
+        unsafe { pool.deallocate(block.cast(), l) };
+        let cached = pool.stats().cached_blocks;
+        assert!(
+            cached <= 64,
+            "{cached} blocks cached: the bin holds at most 64"
+        );
+    }
+    let s = pool.stats();
+    assert_eq!((s.live_bytes, s.live_allocations), (0, 0));
+    assert_eq!(pool.validate(), Ok(()));
+    let dump = pool.dump();
+    assert_eq!(dump.thread_caches, 1);
+    assert!(dump.to_string().contains("thread caches: 1"), "{dump}");
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn validate_walks_the_callers_thread_cache() {
+    let pool = MemoryPool::new();
+    let l = layout(48, 8);
+    let a = pool.allocate(l).unwrap().cast::<u8>();
+    // SAFETY: live with `l`; it goes to this thread's cache.
+    unsafe { pool.deallocate(a, l) };
+    // A buggy caller writes through its stale pointer into the cached block.
+    // SAFETY: for the test only: the block lies in a live slab.
+    unsafe { a.as_ptr().add(30).write(1) };
+    match pool.validate() {
+        Err(PoolError::FreeBlockNotZero { block, offset, .. }) => {
+            assert_eq!((block, offset), (a.addr().get(), 30));
+        }
+        other => panic!("expected FreeBlockNotZero, got {other:?}"),
+    }
+    // SAFETY: repair the damage.
+    unsafe { a.as_ptr().add(30).write(0) };
+    assert_eq!(pool.validate(), Ok(()));
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn thread_caches_of_exited_threads_are_adopted_and_trimmed() {
+    let pool = MemoryPool::new();
+    let l = layout(256, 16);
+    let rounds = scaled(6);
+    for _ in 0..rounds {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let blocks: std::vec::Vec<_> = (0..10).map(|_| pool.allocate(l).unwrap()).collect();
+                for block in blocks {
+                    // SAFETY: live with `l`.
+                    unsafe { pool.deallocate(block.cast(), l) };
+                }
+            });
+        });
+    }
+    // A thread hands its cache back in its thread-local destructor, which may trail `scope`:
+    // each round adopts the last one's cache, or at worst starts one more.
+    let caches = pool.dump().thread_caches;
+    assert!((1..=rounds).contains(&caches), "{caches} caches");
+    // Every cache is ownerless once the threads are fully gone; `trim` then empties them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while pool.stats().reserved_bytes != 0 {
+        assert!(std::time::Instant::now() < deadline, "{:?}", pool.stats());
+        std::thread::yield_now();
+        pool.trim();
+    }
+    let s = pool.stats();
+    assert_eq!((s.cached_blocks, s.live_bytes), (0, 0));
+    assert_eq!(s.total_allocations, 10 * rounds);
+    assert_eq!(pool.validate(), Ok(()));
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn thread_cache_off_takes_the_shard_path() {
+    let pool = MemoryPool::builder().thread_cache(false).build();
+    let l = layout(64, 8);
+    let a = pool.allocate(l).unwrap();
+    // SAFETY: live with `l`.
+    unsafe { pool.deallocate(a.cast(), l) };
+    let s = pool.stats();
+    assert_eq!((s.cached_blocks, s.live_bytes), (0, 0));
+    assert_eq!(pool.dump().thread_caches, 0);
+    assert_eq!(pool.validate(), Ok(()));
+}
