@@ -95,10 +95,16 @@ pub struct SharedArena {
     settings: ArenaBuilder,
 }
 
+/// A lane on cache lines of its own: every allocation writes its cursor, and two lanes that
+/// shared a line would make their threads take the line from each other on every allocation.
+/// (128 bytes: adjacent-line prefetchers pull lines in pairs.)
+#[repr(C, align(128))]
+struct OwnLine(MemoryArena);
+
 struct Lane {
     /// The thread using the lane; `None` once that thread exited (the next new thread adopts it).
     thread: Option<ThreadId>,
-    /// A leaked `Box<MemoryArena>`, freed in `SharedArena::drop`. Kept as a raw pointer, not a
+    /// The arena in a leaked `Box<OwnLine>` (at offset 0), freed in `SharedArena::drop`. Kept as a raw pointer, not a
     /// `Box`: moving a `Box` (as the `Vec` does when it grows) asserts unique ownership, which
     /// would invalidate the pointers the threads' caches hold.
     arena: NonNull<MemoryArena>,
@@ -201,7 +207,10 @@ impl SharedArena {
                 None => {
                     let mut arena = MemoryArena::from_builder(self.settings.clone());
                     arena.budget = Some(self.budget);
-                    let arena = NonNull::from(Box::leak(Box::new(arena)));
+                    // A cast, not a reference to the field: the pointer keeps the provenance of
+                    // the whole box, which `drop` frees through it.
+                    let arena = NonNull::from(Box::leak(Box::new(OwnLine(arena))))
+                        .cast::<MemoryArena>();
                     lanes.push(Lane {
                         thread: Some(me),
                         arena,
@@ -548,7 +557,7 @@ impl Drop for SharedArena {
         for lane in self.lanes.lock().drain(..) {
             // SAFETY: leaked in `lane_slow`, freed once here; `&mut self` means no thread is
             // using it. Its chunks go back to the budget, which is freed only below.
-            drop(unsafe { Box::from_raw(lane.arena.as_ptr()) });
+            drop(unsafe { Box::from_raw(lane.arena.as_ptr().cast::<OwnLine>()) });
         }
         // SAFETY: leaked in `try_build`; no lane points to it any more.
         drop(unsafe { Box::from_raw(self.budget.as_ptr()) });
