@@ -209,8 +209,8 @@ impl SharedArena {
                     arena.budget = Some(self.budget);
                     // A cast, not a reference to the field: the pointer keeps the provenance of
                     // the whole box, which `drop` frees through it.
-                    let arena = NonNull::from(Box::leak(Box::new(OwnLine(arena))))
-                        .cast::<MemoryArena>();
+                    let arena =
+                        NonNull::from(Box::leak(Box::new(OwnLine(arena)))).cast::<MemoryArena>();
                     lanes.push(Lane {
                         thread: Some(me),
                         arena,
