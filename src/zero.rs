@@ -42,7 +42,8 @@ pub(crate) unsafe fn zero_bytes(ptr: NonNull<u8>, len: usize) {
 #[inline(always)]
 unsafe fn zero_small(ptr: *mut u8, len: usize) {
     debug_assert!((1..=64).contains(&len), "zero_small({len})");
-    // SAFETY (every store below): each covers bytes inside `0..len`, by the band's bounds.
+    // SAFETY: every store below covers bytes inside `0..len` (by the bounds of its band), which
+    // the caller guarantees are writable; unaligned stores need no alignment.
     unsafe {
         if len >= 16 {
             ptr.cast::<u128>().write_unaligned(0);
