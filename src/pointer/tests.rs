@@ -196,6 +196,36 @@ fn threads_clone_and_drop_one_pointer() {
     assert_eq!(pool.stats().live_bytes, 0);
 }
 
+/// The last strong and the last weak reference dropped on two threads at once: whichever comes
+/// last (either may, including through the weak count's no-read-modify-write fast path) frees
+/// the allocation, exactly once, after the value was dropped exactly once.
+#[cfg(feature = "std")]
+#[test]
+fn threads_race_the_last_strong_and_weak_drops() {
+    use crate::test_support::scaled;
+    let pool = crate::MemoryPool::new();
+    let drops = AtomicUsize::new(0);
+    let rounds = scaled(300);
+    for round in 0..rounds {
+        let strong = MemoryPointer::new_in(DropCounter(&drops), &pool);
+        let weak = MemoryPointer::downgrade(&strong);
+        std::thread::scope(|s| {
+            s.spawn(move || drop(strong));
+            s.spawn(move || {
+                if round % 2 == 0 {
+                    // Sometimes wins the race and briefly holds a strong pointer itself.
+                    drop(weak.upgrade());
+                }
+                drop(weak);
+            });
+        });
+        assert_eq!(drops.load(Ordering::SeqCst), round + 1);
+    }
+    pool.trim();
+    let stats = pool.stats();
+    assert_eq!((stats.live_bytes, stats.live_allocations), (0, 0));
+}
+
 #[test]
 fn send_and_sync_follow_the_contents() {
     fn send_sync<T: Send + Sync>() {}
