@@ -163,11 +163,19 @@ fn pool_budget_exhaustion_is_clean_and_pointers_report_it() {
 }
 
 /// Small blocks only (no medium B-tree involved): every request fails in turn, the pools' own
-/// bookkeeping included, and each failure comes back as `Err`.
+/// bookkeeping included (for `MemoryPool`, the thread cache it makes on first use: refused, the
+/// thread is served through the shard locks), and each failure comes back as `Err`.
 #[test]
 fn pool_bookkeeping_failures_are_clean() {
+    bookkeeping_failures_are_clean(LocalPool::new);
+    bookkeeping_failures_are_clean(MemoryPool::new);
+}
+
+fn bookkeeping_failures_are_clean<R: lock_api::RawMutex>(
+    new_pool: fn() -> memory_manager::pool::Pool<R>,
+) {
     for n in 0..ATTEMPTS {
-        let pool = LocalPool::new();
+        let pool = new_pool();
         // The test's own list is allocated before the faults are armed.
         let mut blocks = Vec::with_capacity(40);
         let (result, refused) = with_faults(Plan::FailNth(n), || {

@@ -220,10 +220,11 @@ impl SharedArena {
             };
             // If the thread is already exiting, the lane simply stays its own.
             let _ = OWNED_LANES.try_with(|owned| {
-                owned
-                    .borrow_mut()
-                    .0
-                    .push((Arc::downgrade(&self.lanes), lane))
+                let owned = &mut owned.borrow_mut().0;
+                // Forget the lanes of arenas dropped since: a long-lived thread that meets many
+                // short-lived arenas keeps one entry per live arena, not one per arena ever seen.
+                owned.retain(|(list, _)| list.strong_count() > 0);
+                owned.push((Arc::downgrade(&self.lanes), lane))
             });
             lane
         };

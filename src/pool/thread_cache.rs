@@ -118,9 +118,16 @@ fn current_slow(id: u64, list: &Arc<CacheList>) -> Option<&ThreadCache> {
     let cache = if let Some(slot) = slots.iter().find(|slot| slot.thread == Some(me)) {
         slot.cache
     } else {
-        // A thread past its thread-local destructors could not hand a new cache back.
-        let registered = OWNED_CACHES.try_with(|_| ()).is_ok();
-        if !registered {
+        // Room to remember the cache for the thread's exit: without it (a thread past its
+        // thread-local destructors, or memory refused) the thread goes without a cache.
+        let room = OWNED_CACHES.try_with(|owned| {
+            let owned = &mut owned.borrow_mut().0;
+            // Forget the caches of pools dropped since: a long-lived thread that meets many
+            // short-lived pools keeps one entry per live pool, not one per pool ever seen.
+            owned.retain(|(list, _)| list.strong_count() > 0);
+            owned.try_reserve(1).is_ok()
+        });
+        if room != Ok(true) {
             return None;
         }
         let cache = match slots.iter_mut().find(|slot| slot.thread.is_none()) {
@@ -129,7 +136,10 @@ fn current_slow(id: u64, list: &Arc<CacheList>) -> Option<&ThreadCache> {
                 orphan.cache
             }
             None => {
-                let cache = NonNull::from(Box::leak(Box::new(ThreadCache::new())));
+                // Every allocation here may be refused: the pool then serves this thread
+                // through the shard locks, as if it had no thread caches.
+                slots.try_reserve(1).ok()?;
+                let cache = allocate_cache()?;
                 slots.push(CacheSlot {
                     thread: Some(me),
                     cache,
@@ -137,6 +147,7 @@ fn current_slow(id: u64, list: &Arc<CacheList>) -> Option<&ThreadCache> {
                 cache
             }
         };
+        // Cannot fail or allocate: room was reserved above.
         let _ =
             OWNED_CACHES.try_with(|owned| owned.borrow_mut().0.push((Arc::downgrade(list), cache)));
         cache
@@ -148,6 +159,17 @@ fn current_slow(id: u64, list: &Arc<CacheList>) -> Option<&ThreadCache> {
     Some(unsafe { &*cache })
 }
 
+/// A new, empty cache from the global allocator (freed as a `Box` by [`free_all`]), or `None`
+/// if the allocator refuses.
+fn allocate_cache() -> Option<NonNull<ThreadCache>> {
+    let layout = core::alloc::Layout::new::<ThreadCache>();
+    // SAFETY: the layout has a non-zero size.
+    let cache = NonNull::new(unsafe { std::alloc::alloc(layout) }.cast::<ThreadCache>())?;
+    // SAFETY: freshly allocated for a `ThreadCache`, so valid for this write and aligned.
+    unsafe { cache.write(ThreadCache::new()) };
+    Some(cache)
+}
+
 /// Frees every cache of a pool that is being dropped. The blocks in them need no attention:
 /// the pool frees their slabs.
 ///
@@ -157,7 +179,8 @@ fn current_slow(id: u64, list: &Arc<CacheList>) -> Option<&ThreadCache> {
 /// reaches a cache only through the pool's id, inside one of its methods).
 pub(crate) unsafe fn free_all(list: &CacheList) {
     for slot in list.lock().drain(..) {
-        // SAFETY: leaked in `current_slow`, freed once here (the caller's promise).
+        // SAFETY: allocated by `allocate_cache` with the global allocator and the layout of a
+        // `ThreadCache`, as a `Box` is; freed once here (the caller's promise).
         drop(unsafe { Box::from_raw(slot.cache.as_ptr()) });
     }
 }
