@@ -64,6 +64,11 @@ use slot::{CountSlot, OptionPtrSlot, PtrSlot};
 /// [`reset`]: MemoryArena::reset
 /// [`scope`]: MemoryArena::scope
 /// [`set_allocation_limit`]: MemoryArena::set_allocation_limit
+// Cache-line aligned, so the arena owns whole cache lines: every allocation stores the cursor
+// and the next one loads it back, and when the arena lived on the stack sharing a line with other
+// locals written in the same loop, that reload was measurably slower (1M 24-byte allocations:
+// 1.37x bumpalo's time packed among other locals, 1.02x on lines of its own, same code).
+#[repr(align(64))]
 pub struct MemoryArena {
     /// The next free byte of the current chunk.
     cursor: PtrSlot<u8>,

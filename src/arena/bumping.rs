@@ -17,7 +17,10 @@ pub(crate) const NO_WRAP_SLACK: usize = 32;
 ///
 /// The new cursor is on the loop-carried path from one allocation to the next, so it is computed
 /// with as few dependent instructions as possible:
-/// - when `size` is a multiple of `align` (always so for a Rust type, whose size is a multiple of
+/// - when the cursor is already aligned (the usual case: most layouts are whole multiples of
+///   their alignment, so one allocation leaves the cursor aligned for the next), it is
+///   `cursor + size`, one add; the alignment test is a predicted branch beside that chain;
+/// - otherwise, when `size` is a multiple of `align` (always so for a Rust type, whose size is a multiple of
 ///   its alignment, and for most layouts collections ask for), rounding the start up and adding
 ///   the size is the same as rounding `cursor + size` up: `(cursor + (size + align - 1)) & mask`,
 ///   an add and an and, the constant folded when the layout is known at compile time;
@@ -44,6 +47,20 @@ pub(crate) fn bump_up(
         "end {end:#x} too close to the top of the address space"
     );
     let mask = !(align - 1);
+    if cursor & (align - 1) == 0 {
+        // Already aligned, the common case (most layouts are multiples of 8 at most 8-aligned):
+        // the new cursor is one add away. The alignment test is a predicted branch beside the
+        // cursor's dependency chain, not a step in it.
+        let new_cursor = if size < NO_WRAP_SLACK {
+            cursor + size
+        } else {
+            cursor.checked_add(size)?
+        };
+        if new_cursor > end {
+            return None;
+        }
+        return Some((cursor, new_cursor));
+    }
     if size & (align - 1) == 0 {
         // `size + align - 1` cannot overflow: `size` is a multiple of `align`, so at most
         // `usize::MAX + 1 - align`.
@@ -83,6 +100,16 @@ pub(crate) fn round_up(value: usize, align: usize) -> Option<usize> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn aligned_cursor_bumps_by_the_size() {
+        assert_eq!(bump_up(0x1008, 0x2000, 24, 8), Some((0x1008, 0x1020)));
+        assert_eq!(bump_up(0x1000, 0x2000, 5, 4096), Some((0x1000, 0x1005)));
+        assert_eq!(bump_up(0x1008, 0x1020, 24, 8), Some((0x1008, 0x1020)));
+        assert_eq!(bump_up(0x1008, 0x1020, 25, 8), None);
+        // Large sizes take the checked add.
+        assert_eq!(bump_up(0x1000, 0x2000, usize::MAX - 0x800, 1), None);
+    }
 
     #[test]
     fn bumps_with_padding() {
