@@ -141,6 +141,10 @@ pub struct Pool<R: RawMutex> {
     /// each thread's lookup, and the list of caches.
     #[cfg(feature = "std")]
     thread_caches: Option<(u64, std::sync::Arc<thread_cache::CacheList>)>,
+    /// The pool's own cache (see `Config::owned_cache`), also listed in `thread_caches` (as a
+    /// cache with no thread, so `validate` and `trim` walk it and drop frees it).
+    #[cfg(feature = "std")]
+    owned_cache: Option<thread_cache::OwnedCache>,
     #[cfg(feature = "debug")]
     registry: Mutex<R, debug::Registry>,
 }
@@ -156,6 +160,10 @@ pub(crate) struct Config {
     pub(crate) min_align: usize,
     pub(crate) oom_handler: Option<fn(Layout)>,
     pub(crate) thread_cache: bool,
+    /// With `thread_cache`: one cache owned by the pool itself instead of one per thread, found
+    /// with no thread-local lookup. Set only through `PoolBuilder<LocalLock>`, whose pools are
+    /// `!Sync`, so one thread at a time uses it.
+    pub(crate) owned_cache: bool,
 }
 
 /// Empty slabs waiting for reuse by any shard and class (zeroed when zeroing is on).
@@ -233,7 +241,7 @@ impl PoolStats {
 // ----- construction -------------------------------------------------------------------------------
 
 macro_rules! constructors {
-    ($pool:ty, $lock:ty, $shards:expr, $thread_cache:expr, $doc:literal) => {
+    ($pool:ty, $lock:ty, $doc:literal, $defaults:expr) => {
         impl $pool {
             #[doc = concat!("A ", $doc, " with the default settings: zeroing on, no limit. Reserves nothing until used.")]
             pub fn new() -> Self {
@@ -251,7 +259,8 @@ macro_rules! constructors {
 
             #[doc = concat!("A builder for a ", $doc, ": `max_bytes`, `zero_on_free`, `min_align`, `oom_handler`, `capacity`, `shards`.")]
             pub fn builder() -> PoolBuilder<$lock> {
-                PoolBuilder::new().shards($shards).thread_cache($thread_cache)
+                let defaults: fn(PoolBuilder<$lock>) -> PoolBuilder<$lock> = $defaults;
+                defaults(PoolBuilder::new())
             }
         }
 
@@ -263,14 +272,17 @@ macro_rules! constructors {
     };
 }
 
-constructors!(LocalPool, LocalLock, 1, false, "single-threaded pool");
+// One shard, and a cache of free blocks that the pool owns (no thread-local lookup).
+constructors!(LocalPool, LocalLock, "single-threaded pool", |builder| {
+    builder.shards(1).thread_cache(true).cache_owned_by_pool()
+});
+// Shards for the cores, and a cache of free blocks per thread.
 #[cfg(feature = "std")]
 constructors!(
     MemoryPool,
     parking_lot::RawMutex,
-    default_shards(),
-    true,
-    "thread-safe pool"
+    "thread-safe pool",
+    |builder| { builder.shards(default_shards()).thread_cache(true) }
 );
 
 /// Twice the cores, as a power of two, at most 64: enough that threads rarely share a shard.
@@ -285,6 +297,19 @@ fn default_shards() -> usize {
 impl<R: RawMutex> Pool<R> {
     pub(crate) fn from_config(config: Config, shards: usize) -> Self {
         let shards = shards.max(1).next_power_of_two();
+        #[cfg(feature = "std")]
+        let (thread_caches, owned_cache) = if config.thread_cache {
+            let list = std::sync::Arc::new(thread_cache::CacheList::new(Vec::new()));
+            // If the cache cannot be had, the pool works through its shard lock instead.
+            let owned = if config.owned_cache {
+                thread_cache::new_unowned(&list)
+            } else {
+                None
+            };
+            (Some((thread_cache::next_pool_id(), list)), owned)
+        } else {
+            (None, None)
+        };
         Self {
             shards: (0..shards)
                 .map(|index| Shard(Mutex::new(ShardHeap::new(index))))
@@ -296,12 +321,9 @@ impl<R: RawMutex> Pool<R> {
             reserved: AtomicUsize::new(0),
             config,
             #[cfg(feature = "std")]
-            thread_caches: config.thread_cache.then(|| {
-                (
-                    thread_cache::next_pool_id(),
-                    std::sync::Arc::new(thread_cache::CacheList::new(Vec::new())),
-                )
-            }),
+            thread_caches,
+            #[cfg(feature = "std")]
+            owned_cache,
             #[cfg(feature = "debug")]
             registry: Mutex::new(debug::Registry::default()),
         }
@@ -454,6 +476,11 @@ impl<R: RawMutex> Pool<R> {
     #[cfg(feature = "std")]
     #[inline(always)]
     fn thread_cache(&self) -> Option<&thread_cache::ThreadCache> {
+        if let Some(cache) = &self.owned_cache {
+            // SAFETY: the pool is alive (this is one of its methods) and, holding an owned
+            // cache, `!Sync`: the calling thread owns the cache as a thread owns its own.
+            return Some(unsafe { cache.get() });
+        }
         let (id, list) = self.thread_caches.as_ref()?;
         thread_cache::current(*id, list)
     }

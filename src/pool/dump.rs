@@ -13,7 +13,9 @@ use core::fmt;
 /// let pool = LocalPool::new();
 /// let b = Box::new_in([0u8; 100], &pool);
 /// let dump = pool.dump();
-/// assert!(dump.classes.iter().any(|c| c.block_size == 112 && c.used_blocks == 1));
+/// let class = dump.classes.iter().find(|c| c.block_size == 112).unwrap();
+/// // The live block, and the blocks the pool's cache took from the slab with it.
+/// assert_eq!(class.used_blocks, 1 + pool.stats().cached_blocks);
 /// # drop(b);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -23,7 +25,9 @@ pub struct ClassUsage {
     pub block_size: usize,
     /// Slabs serving this class, across shards.
     pub slabs: usize,
-    /// Live blocks.
+    /// Blocks out of the slabs: live ones, and free ones waiting in thread caches (a slab
+    /// counts those as used until they come back; [`PoolStats::cached_blocks`] says how many
+    /// there are across classes).
     pub used_blocks: usize,
     /// Blocks free for reuse (on free lists or never used yet).
     pub free_blocks: usize,

@@ -181,6 +181,46 @@ fn current_slow(id: u64, list: &Arc<CacheList>) -> Option<&ThreadCache> {
     Some(unsafe { &*cache })
 }
 
+/// A new cache listed with no thread, for a pool to own itself (`Config::owned_cache`), or
+/// `None` if the global allocator refuses the memory. No thread adopts it: the pool that owns
+/// it never looks caches up by thread.
+pub(crate) fn new_unowned(list: &CacheList) -> Option<OwnedCache> {
+    let mut slots = list.lock();
+    slots.try_reserve(1).ok()?;
+    let cache = allocate_cache()?;
+    slots.push(CacheSlot {
+        thread: None,
+        cache,
+    });
+    Some(OwnedCache(cache))
+}
+
+/// The cache a pool owns itself (`Config::owned_cache`), freed with the pool's cache list.
+#[derive(Clone, Copy)]
+pub(crate) struct OwnedCache(NonNull<ThreadCache>);
+
+// SAFETY: a cache has no thread affinity (no thread-local state, nothing tied to the thread
+// that made it): moving the pool that owns it to another thread moves the cache's only user.
+unsafe impl Send for OwnedCache {}
+// SAFETY: only pools built through `PoolBuilder<LocalLock>` hold one, and `LocalLock` makes those
+// pools `!Sync`, so no two threads can reach the same `OwnedCache`; in every `Sync` pool the
+// field is `None`.
+unsafe impl Sync for OwnedCache {}
+
+impl OwnedCache {
+    /// The cache.
+    ///
+    /// # Safety
+    ///
+    /// The pool that owns the cache is alive (the cache is freed with it), and the caller is
+    /// one of its methods: the pool is `!Sync`, so the calling thread is its only user.
+    #[inline(always)]
+    pub(crate) unsafe fn get(&self) -> &ThreadCache {
+        // SAFETY: allocated by `allocate_cache` and freed only with the pool (caller's promise).
+        unsafe { self.0.as_ref() }
+    }
+}
+
 /// A new, empty cache from the global allocator (freed as a `Box` by [`free_all`]), or `None`
 /// if the allocator refuses.
 fn allocate_cache() -> Option<NonNull<ThreadCache>> {
