@@ -8,8 +8,9 @@
 //!   and are reused first: allocation and free are O(1). `deallocate` receives the `Layout`, so
 //!   the class is recomputed from it and the slab is found by masking the address: no header.
 //!   (The C design spent ~32 bytes per container and searched containers in O(n).)
-//! - **Medium blocks** (to 1 MiB) are carved best-fit from 4 MiB regions, with splitting and
-//!   coalescing, in O(log n).
+//! - **Medium blocks** (to 1 MiB) are carved good-fit from 4 MiB regions, with splitting and
+//!   coalescing, in O(1): size buckets behind a bitmap, neighbours found by hash lookup (see
+//!   the `medium` module).
 //! - **Large blocks** come straight from the system and go straight back.
 //! - **Threads**: the slabs are split into shards, each behind its own lock; a thread always
 //!   refills from the same shard (chosen round-robin on first use), and a block goes back to
@@ -718,17 +719,34 @@ impl<R: RawMutex> Pool<R> {
     ) -> Result<NonNull<u8>, AllocError> {
         let mut heap = self.medium.lock();
         let ptr = match heap.alloc(size) {
-            Some(ptr) => ptr,
-            None => {
+            Ok(ptr) => ptr,
+            Err(medium::Shortage::Index) => {
+                // The global allocator refused the index room to split a range.
+                drop(heap);
+                return Err(self.out_of_memory(layout));
+            }
+            Err(medium::Shortage::NoRange) => {
                 let region_layout =
                     Layout::from_size_align(REGION_SIZE, 4096).expect("region layout");
                 let Some(region) = self.system_alloc(region_layout) else {
                     drop(heap);
                     return Err(self.out_of_memory(layout));
                 };
-                heap.add_region(region);
-                heap.alloc(size)
-                    .expect("a fresh region holds any medium block")
+                if !heap.add_region(region) {
+                    drop(heap);
+                    // SAFETY: just allocated with `region_layout`, and never used.
+                    unsafe { self.system_free(region, region_layout) };
+                    return Err(self.out_of_memory(layout));
+                }
+                match heap.alloc(size) {
+                    Ok(ptr) => ptr,
+                    Err(shortage) => {
+                        debug_assert_eq!(shortage, medium::Shortage::Index);
+                        // The region stays, free and indexed, for the next request.
+                        drop(heap);
+                        return Err(self.out_of_memory(layout));
+                    }
+                }
             }
         };
         drop(heap);

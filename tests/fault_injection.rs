@@ -72,9 +72,13 @@ fn arena_budget_exhaustion_is_clean() {
     );
 }
 
-/// Allocates blocks of every route (small, medium, large); frees half as it goes.
-fn pool_workload<A: Allocator>(pool: &A) -> Result<(), ()> {
-    let mut live = Vec::new();
+/// The blocks a workload holds, in a list made before the faults are armed (the test's own
+/// allocations must not be refused).
+type Live = Vec<(std::ptr::NonNull<[u8]>, Layout)>;
+
+/// Allocates blocks of every route (small, medium, large); frees half as it goes. `live` has
+/// room for `STEPS` blocks.
+fn pool_workload<A: Allocator>(pool: &A, live: &mut Live) -> Result<(), ()> {
     for i in 0..STEPS {
         let size = match i % 3 {
             0 => 24 + i,
@@ -91,7 +95,7 @@ fn pool_workload<A: Allocator>(pool: &A) -> Result<(), ()> {
         match pool.allocate(layout) {
             Ok(block) => live.push((block, layout)),
             Err(_) => {
-                for (block, layout) in live {
+                for (block, layout) in live.drain(..) {
                     // SAFETY: live with `layout`.
                     unsafe { pool.deallocate(block.cast(), layout) };
                 }
@@ -104,41 +108,53 @@ fn pool_workload<A: Allocator>(pool: &A) -> Result<(), ()> {
             unsafe { pool.deallocate(block.cast(), layout) };
         }
     }
-    for (block, layout) in live {
+    for (block, layout) in live.drain(..) {
         // SAFETY: live with `layout`.
         unsafe { pool.deallocate(block.cast(), layout) };
     }
     Ok(())
 }
 
-/// Every system-sized request (a slab, a region, a large block) fails in turn. The pools' small
-/// bookkeeping requests are left alone here: the slab lists, the slab cache and the large-block
-/// registry reserve before they grow and fail cleanly (`pool_bookkeeping_failures_are_clean`),
-/// but the medium heap's B-tree index cannot, and std's B-tree aborts the process when the
-/// global allocator refuses it.
+/// Every request fails in turn: first only the system-sized ones (a slab, a region, a large
+/// block), each of which must surface as `Err`; then every request, the pools' own bookkeeping
+/// included (slab lists, slab cache, large-block registry, the medium heap's index, thread
+/// caches), where a refusal may also be absorbed (a thread served without a cache, a freed
+/// medium range kept out of the index) but never aborts the process.
 #[test]
 fn pool_failures_come_back_as_err_and_leave_the_pool_valid() {
+    let (mut live_a, mut live_b) = (Live::with_capacity(STEPS), Live::with_capacity(STEPS));
     for n in 0..ATTEMPTS {
-        let local = LocalPool::new();
-        let shared = MemoryPool::new();
-        let plan = Plan::FailNthAtLeast { n, min_size: 4096 };
-        let ((a, b), refused) =
-            with_faults(plan, || (pool_workload(&local), pool_workload(&shared)));
-        if a.is_err() || b.is_err() {
-            assert!(refused > 0, "an error without a refused request (n = {n})");
-        }
-        if refused > 0 {
+        for (plan, system_sized) in [
+            (Plan::FailNthAtLeast { n, min_size: 4096 }, true),
+            (Plan::FailNth(n), false),
+        ] {
+            let local = LocalPool::new();
+            let shared = MemoryPool::new();
+            let ((a, b), refused) = with_faults(plan, || {
+                (
+                    pool_workload(&local, &mut live_a),
+                    pool_workload(&shared, &mut live_b),
+                )
+            });
+            if a.is_err() || b.is_err() {
+                assert!(refused > 0, "an error without a refused request (n = {n})");
+            }
+            if system_sized && refused > 0 {
+                assert!(
+                    a.is_err() || b.is_err(),
+                    "a refused slab or region must surface as Err"
+                );
+            }
+            for stats in [local.stats(), shared.stats()] {
+                assert_eq!((stats.live_bytes, stats.live_allocations), (0, 0));
+            }
+            assert_eq!(local.validate(), Ok(()));
+            assert_eq!(shared.validate(), Ok(()));
             assert!(
-                a.is_err() || b.is_err(),
-                "a refused slab or region must surface as Err"
+                pool_workload(&local, &mut live_a).is_ok()
+                    && pool_workload(&shared, &mut live_b).is_ok()
             );
         }
-        for stats in [local.stats(), shared.stats()] {
-            assert_eq!((stats.live_bytes, stats.live_allocations), (0, 0));
-        }
-        assert_eq!(local.validate(), Ok(()));
-        assert_eq!(shared.validate(), Ok(()));
-        assert!(pool_workload(&local).is_ok() && pool_workload(&shared).is_ok());
     }
 }
 
@@ -198,5 +214,72 @@ fn bookkeeping_failures_are_clean<R: lock_api::RawMutex>(
         }
         assert_eq!(pool.stats().live_allocations, 0);
         assert_eq!(pool.validate(), Ok(()));
+    }
+}
+
+/// Medium blocks only (8 KiB to 1 MiB), split, merged, grown and shrunk while every request
+/// fails in turn. The medium heap's index used std's B-tree, which aborts the process when the
+/// global allocator refuses one of its nodes; the index now reserves room before each insertion:
+/// an allocation that cannot get it fails with `Err`, and a free that cannot is kept out of the
+/// index (its bytes stay zeroed and reserved until the pool drops).
+#[test]
+fn medium_index_refusals_are_errors_not_aborts() {
+    type MediumLive = Vec<(std::ptr::NonNull<u8>, Layout)>;
+    /// `live` has room for every block (the test's own list must not allocate under faults).
+    fn workload<A: Allocator>(pool: &A, live: &mut MediumLive) -> Result<(), ()> {
+        let mut result = Ok(());
+        for i in 0..STEPS / 4 {
+            let layout = Layout::from_size_align(9_000 + (i % 7) * 13_000, 64).unwrap();
+            match pool.allocate(layout) {
+                Ok(block) => live.push((block.cast(), layout)),
+                Err(_) => {
+                    result = Err(());
+                    break;
+                }
+            }
+            if i % 3 == 2 {
+                // Free a block from the middle: a hole, merged later with its neighbours.
+                let (block, layout) = live.remove(live.len() / 2);
+                // SAFETY: live with `layout`.
+                unsafe { pool.deallocate(block, layout) };
+            }
+            if i % 5 == 4 {
+                let (block, layout) = live.pop().unwrap();
+                let bigger = Layout::from_size_align(layout.size() + 20_000, 64).unwrap();
+                // SAFETY: live with `layout`; on failure it stays live with `layout`.
+                match unsafe { pool.grow(block, layout, bigger) } {
+                    Ok(grown) => live.push((grown.cast(), bigger)),
+                    Err(_) => live.push((block, layout)),
+                }
+            }
+        }
+        for (block, layout) in live.drain(..) {
+            // SAFETY: live with `layout`.
+            unsafe { pool.deallocate(block, layout) };
+        }
+        result
+    }
+    let mut live_a = MediumLive::with_capacity(STEPS);
+    let mut live_b = MediumLive::with_capacity(STEPS);
+    for n in 0..ATTEMPTS {
+        let local = LocalPool::new();
+        let shared = MemoryPool::new();
+        let ((a, b), refused) = with_faults(Plan::FailNth(n), || {
+            (
+                workload(&local, &mut live_a),
+                workload(&shared, &mut live_b),
+            )
+        });
+        if a.is_err() || b.is_err() {
+            assert!(refused > 0, "an error without a refused request (n = {n})");
+        }
+        for pool_stats in [local.stats(), shared.stats()] {
+            assert_eq!((pool_stats.live_bytes, pool_stats.live_allocations), (0, 0));
+        }
+        assert_eq!(local.validate(), Ok(()));
+        assert_eq!(shared.validate(), Ok(()));
+        // Usable again, with nothing refused.
+        assert!(workload(&local, &mut live_a).is_ok() && workload(&shared, &mut live_b).is_ok());
+        assert_eq!(local.validate(), Ok(()));
     }
 }

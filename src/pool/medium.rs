@@ -1,14 +1,22 @@
-//! Medium blocks (8 KiB to 1 MiB): best-fit allocation with splitting and coalescing, in
-//! regions of [`REGION_SIZE`] obtained from the system.
+//! Medium blocks (8 KiB to 1 MiB): good-fit allocation with splitting and coalescing, in regions
+//! of [`REGION_SIZE`] obtained from the system.
 //!
-//! Free ranges are indexed twice: by `(size, address)` for an O(log n) best-fit search, and by
-//! address to merge a freed block with its free neighbours at once. The C design's linear scan
-//! over containers becomes two B-tree lookups. The trees' own nodes come from the global
-//! allocator, never from the pool.
+//! Free ranges are found in O(1), TLSF-style: each sits in a bucket by size (a power-of-two band
+//! split in 16), a bitmap says which buckets hold any, and a request takes a range from the first
+//! non-empty bucket whose every range is large enough (after a look at the last range of its own
+//! bucket). A freed block merges with its free neighbours through two hash maps, one keyed by
+//! where a range starts and one by where it ends. The C design's linear scan over containers
+//! becomes a few bit operations and hash lookups.
+//!
+//! The index lives outside the ranges (free memory stays all zero) and its memory comes from the
+//! global allocator, never from the pool. Every insertion reserves room first, so a refusal from
+//! the global allocator is an `Err` for an allocation, never an abort. A free cannot fail: if
+//! the index cannot take the freed range, the range is left out of it (counted as lost, still
+//! zeroed, and returned to the system with its region when the pool drops).
 
 use crate::error::PoolError;
 use crate::pool::size_class::MEDIUM_GRANULE;
-use crate::rust_alloc::collections::{BTreeMap, BTreeSet};
+use crate::rust_alloc::vec::Vec;
 use crate::zero::first_nonzero;
 use core::ptr::NonNull;
 
@@ -16,39 +24,125 @@ use core::ptr::NonNull;
 /// and the interpreter pays microseconds per read (the logic is the same at any size).
 pub(crate) const REGION_SIZE: usize = if cfg!(miri) { 256 << 10 } else { 4 << 20 };
 
+/// Sub-buckets per power-of-two band of range sizes (in granules).
+const SPLIT_BITS: u32 = 4;
+const SPLIT: usize = 1 << SPLIT_BITS;
+/// The largest free range is a whole region.
+const MAX_GRANULES: usize = REGION_SIZE / MEDIUM_GRANULE;
+/// Buckets: exact sizes below `SPLIT` granules, then `SPLIT` per power of two up to a region.
+const BUCKETS: usize = bucket_of(MAX_GRANULES) + 1;
+const BITMAP_WORDS: usize = BUCKETS.div_ceil(64);
+
+/// The bucket holding free ranges of `granules` granules (at least 1): ranges in bucket `b` have
+/// sizes in `[lowest(b), lowest(b + 1))`.
+const fn bucket_of(granules: usize) -> usize {
+    if granules < SPLIT {
+        return granules;
+    }
+    let band = usize::BITS - 1 - granules.leading_zeros(); // >= SPLIT_BITS
+    let sub = (granules >> (band - SPLIT_BITS)) & (SPLIT - 1);
+    (band - SPLIT_BITS + 1) as usize * SPLIT + sub
+}
+
+/// The first bucket whose every range holds `granules` granules: `bucket_of(granules)` when
+/// `granules` is its bucket's lowest size, else the next one.
+const fn bucket_at_least(granules: usize) -> usize {
+    if granules < SPLIT {
+        return granules;
+    }
+    let band = usize::BITS - 1 - granules.leading_zeros();
+    let step = 1 << (band - SPLIT_BITS);
+    bucket_of(granules + step - 1)
+}
+
+/// A free range in the index: its size and where it sits in its bucket.
+#[derive(Clone, Copy)]
+struct Range {
+    size: usize,
+    slot: usize,
+}
+
+/// Why a medium allocation could not be served from the free ranges.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Shortage {
+    /// No free range is large enough: a new region would serve it.
+    NoRange,
+    /// The global allocator refused memory for the index itself.
+    Index,
+}
+
 /// What the medium lock protects.
-#[derive(Default)]
 pub(crate) struct MediumHeap {
-    /// Regions by base address: their pointers carry the provenance we hand blocks out with.
-    regions: BTreeMap<usize, NonNull<u8>>,
-    free_by_addr: BTreeMap<usize, usize>,
-    free_by_size: BTreeSet<(usize, usize)>,
+    /// Regions by base address, sorted: their pointers carry the provenance we hand blocks out
+    /// with. Few (one per 4 MiB reserved), so a sorted vector with binary search.
+    regions: Vec<(usize, NonNull<u8>)>,
+    /// Free ranges by start address.
+    by_start: hashbrown::HashMap<usize, Range>,
+    /// Free ranges by end address (one past their last byte): the start.
+    by_end: hashbrown::HashMap<usize, usize>,
+    /// Start addresses of the free ranges, by size bucket.
+    buckets: [Vec<usize>; BUCKETS],
+    /// Bit `b` set when bucket `b` is non-empty.
+    bitmap: [u64; BITMAP_WORDS],
+    /// Bytes in the indexed free ranges.
+    free_bytes: usize,
+    /// Bytes of freed ranges the index had no room for: zeroed, unusable until the pool drops.
+    pub(crate) lost_bytes: usize,
     /// Live blocks and their bytes (rounded to the granule).
     pub(crate) live_blocks: usize,
     pub(crate) live_bytes: usize,
+}
+
+impl Default for MediumHeap {
+    fn default() -> Self {
+        Self {
+            regions: Vec::new(),
+            by_start: hashbrown::HashMap::default(),
+            by_end: hashbrown::HashMap::default(),
+            buckets: core::array::from_fn(|_| Vec::new()),
+            bitmap: [0; BITMAP_WORDS],
+            free_bytes: 0,
+            lost_bytes: 0,
+            live_blocks: 0,
+            live_bytes: 0,
+        }
+    }
 }
 
 // SAFETY: the heap owns its regions outright; all access goes through the pool's medium lock.
 unsafe impl Send for MediumHeap {}
 
 impl MediumHeap {
-    /// Best fit: the smallest free range that holds `size` bytes (a multiple of the granule).
-    pub(crate) fn alloc(&mut self, size: usize) -> Option<NonNull<u8>> {
-        let &(free_size, addr) = self.free_by_size.range((size, 0)..).next()?;
-        self.remove_free(addr, free_size);
-        if free_size > size {
-            self.insert_free(addr + size, free_size - size);
+    /// A block of `size` bytes (a multiple of the granule, at most a region): from the first
+    /// range that fits in the smallest bucket that has one, split if larger.
+    pub(crate) fn alloc(&mut self, size: usize) -> Result<NonNull<u8>, Shortage> {
+        debug_assert!(size > 0 && size.is_multiple_of(MEDIUM_GRANULE) && size <= REGION_SIZE);
+        let (start, range) = self.find(size / MEDIUM_GRANULE).ok_or(Shortage::NoRange)?;
+        if range.size > size {
+            // The remainder goes back in: room first, so that nothing changes on failure.
+            self.reserve_one(range.size - size)
+                .map_err(|()| Shortage::Index)?;
+        }
+        self.remove_free(start, range);
+        if range.size > size {
+            self.insert_free(start + size, range.size - size);
         }
         self.live_blocks += 1;
         self.live_bytes += size;
-        Some(self.pointer(addr))
+        Ok(self.pointer(start))
     }
 
-    /// Adds a fresh, zeroed region from the system.
-    pub(crate) fn add_region(&mut self, region: NonNull<u8>) {
+    /// Adds a fresh, zeroed region from the system, or returns `false` (nothing changed) when
+    /// the index cannot grow to hold it.
+    pub(crate) fn add_region(&mut self, region: NonNull<u8>) -> bool {
+        if self.regions.try_reserve(1).is_err() || self.reserve_one(REGION_SIZE).is_err() {
+            return false;
+        }
         let addr = region.addr().get();
-        self.regions.insert(addr, region);
+        let at = self.regions.partition_point(|&(base, _)| base < addr);
+        self.regions.insert(at, (addr, region));
         self.insert_free(addr, REGION_SIZE);
+        true
     }
 
     /// Returns a block of `size` bytes at `ptr` to the free set, merging it with its neighbours.
@@ -58,43 +152,60 @@ impl MediumHeap {
         self.release_range(ptr.addr().get(), size);
     }
 
-    fn release_range(&mut self, mut addr: usize, mut size: usize) {
+    /// Frees `addr..addr + size`, merged with the free ranges on either side (in the same
+    /// region). If the index has no room for the result, the range is lost instead.
+    fn release_range(&mut self, addr: usize, size: usize) {
         let region = self.region_of(addr);
-        if let Some((&prev, &prev_size)) = self.free_by_addr.range(..addr).next_back()
-            && prev + prev_size == addr
-            && self.region_of(prev) == region
-        {
-            self.remove_free(prev, prev_size);
-            addr = prev;
-            size += prev_size;
+        let before = self
+            .by_end
+            .get(&addr)
+            .copied()
+            .filter(|&start| self.region_of(start) == region)
+            .map(|start| (start, self.by_start[&start]));
+        let after = self
+            .by_start
+            .get(&(addr + size))
+            .copied()
+            .filter(|_| addr + size < region + REGION_SIZE)
+            .map(|range| (addr + size, range));
+        let merged_start = before.map_or(addr, |(start, _)| start);
+        let merged_size =
+            size + before.map_or(0, |(_, range)| range.size) + after.map_or(0, |(_, r)| r.size);
+        if self.reserve_one(merged_size).is_err() {
+            // Nothing changed yet: the block stays out of the index (zeroed, as freed).
+            self.lost_bytes += size;
+            return;
         }
-        let next = addr + size;
-        if let Some(&next_size) = self.free_by_addr.get(&next)
-            && self.region_of(next) == region
-        {
-            self.remove_free(next, next_size);
-            size += next_size;
+        // Look each neighbour up again as it goes: removing one may move the other in its
+        // bucket (both can share one), which changes its slot.
+        for (start, _) in before.into_iter().chain(after) {
+            let range = self.by_start[&start];
+            self.remove_free(start, range);
         }
-        self.insert_free(addr, size);
+        self.insert_free(merged_start, merged_size);
     }
 
     /// Grows the block at `ptr` from `old` to `new` bytes in place, if the range right after
-    /// it is free and large enough.
+    /// it is free and large enough (and the index has room for what is left of it).
     pub(crate) fn grow_in_place(&mut self, ptr: NonNull<u8>, old: usize, new: usize) -> bool {
         if new <= old {
             return true;
         }
-        let next = ptr.addr().get() + old;
-        let Some(&next_size) = self.free_by_addr.get(&next) else {
+        let addr = ptr.addr().get();
+        let next = addr + old;
+        let Some(&range) = self.by_start.get(&next) else {
             return false;
         };
         let extra = new - old;
-        if next_size < extra || self.region_of(next) != self.region_of(ptr.addr().get()) {
+        if range.size < extra || next >= self.region_of(addr) + REGION_SIZE {
             return false;
         }
-        self.remove_free(next, next_size);
-        if next_size > extra {
-            self.insert_free(next + extra, next_size - extra);
+        if range.size > extra && self.reserve_one(range.size - extra).is_err() {
+            return false;
+        }
+        self.remove_free(next, range);
+        if range.size > extra {
+            self.insert_free(next + extra, range.size - extra);
         }
         self.live_bytes += extra;
         true
@@ -109,27 +220,31 @@ impl MediumHeap {
     }
 
     /// Detaches every region that is entirely free, for the caller to give back.
-    pub(crate) fn take_free_regions(&mut self) -> crate::rust_alloc::vec::Vec<NonNull<u8>> {
-        let whole: crate::rust_alloc::vec::Vec<usize> = self
-            .regions
-            .keys()
-            .copied()
-            .filter(|addr| self.free_by_addr.get(addr) == Some(&REGION_SIZE))
-            .collect();
+    pub(crate) fn take_free_regions(&mut self) -> Vec<NonNull<u8>> {
+        let mut whole = Vec::new();
+        let mut index = 0;
+        while index < self.regions.len() {
+            let (base, region) = self.regions[index];
+            match self.by_start.get(&base).copied() {
+                Some(range) if range.size == REGION_SIZE && whole.try_reserve(1).is_ok() => {
+                    self.remove_free(base, range);
+                    self.regions.remove(index);
+                    whole.push(region);
+                }
+                _ => index += 1,
+            }
+        }
         whole
-            .into_iter()
-            .map(|addr| {
-                self.remove_free(addr, REGION_SIZE);
-                self.regions.remove(&addr).expect("listed region")
-            })
-            .collect()
     }
 
     /// Every region, for drop.
     pub(crate) fn drain_regions(&mut self) -> impl Iterator<Item = NonNull<u8>> + '_ {
-        self.free_by_addr.clear();
-        self.free_by_size.clear();
-        core::mem::take(&mut self.regions).into_values()
+        self.by_start.clear();
+        self.by_end.clear();
+        self.buckets.iter_mut().for_each(Vec::clear);
+        self.bitmap = [0; BITMAP_WORDS];
+        self.free_bytes = 0;
+        self.regions.drain(..).map(|(_, region)| region)
     }
 
     pub(crate) fn region_count(&self) -> usize {
@@ -137,43 +252,67 @@ impl MediumHeap {
     }
 
     pub(crate) fn free_bytes(&self) -> usize {
-        self.free_by_addr.values().sum()
+        self.free_bytes
     }
 
+    /// The largest free range (the widest non-empty bucket's largest member).
     pub(crate) fn largest_free(&self) -> usize {
-        self.free_by_size.last().map_or(0, |&(size, _)| size)
+        let Some(bucket) = (0..BUCKETS).rev().find(|&b| self.bucket_has_ranges(b)) else {
+            return 0;
+        };
+        self.buckets[bucket]
+            .iter()
+            .map(|start| self.by_start[start].size)
+            .max()
+            .unwrap_or(0)
     }
 
-    /// Checks the free set: both indexes agree, ranges lie in regions, do not overlap, are
-    /// merged with their neighbours, and (with zeroing on) read zero.
+    /// Checks the free set: the indexes agree with each other and the bitmap, ranges lie in
+    /// their region, do not overlap, are merged with their neighbours, and (with zeroing on)
+    /// read zero.
     pub(crate) fn validate(&self, check_zero: bool) -> Result<(), PoolError> {
         let bad = |addr, size, reason| Err(PoolError::CorruptMediumRange { addr, size, reason });
-        if self.free_by_addr.len() != self.free_by_size.len() {
-            return Err(PoolError::CountMismatch {
-                what: "medium free ranges by address vs by size",
-                expected: self.free_by_addr.len(),
-                found: self.free_by_size.len(),
-            });
-        }
-        let mut previous_end = 0;
-        for (&addr, &size) in &self.free_by_addr {
-            if !self.free_by_size.contains(&(size, addr)) {
-                return bad(addr, size, "missing from the by-size index");
+        let in_buckets: usize = self.buckets.iter().map(Vec::len).sum();
+        for (what, found) in [
+            ("medium free ranges by end vs by start", self.by_end.len()),
+            ("medium free ranges in buckets vs by start", in_buckets),
+        ] {
+            if found != self.by_start.len() {
+                return Err(PoolError::CountMismatch {
+                    what,
+                    expected: self.by_start.len(),
+                    found,
+                });
             }
+        }
+        for bucket in 0..BUCKETS {
+            if self.bucket_has_ranges(bucket) == self.buckets[bucket].is_empty() {
+                return bad(0, bucket, "bucket bitmap disagrees with the bucket");
+            }
+        }
+        let mut free = 0;
+        for (&addr, &range) in &self.by_start {
+            let size = range.size;
             if size == 0 || size % MEDIUM_GRANULE != 0 || addr % MEDIUM_GRANULE != 0 {
                 return bad(addr, size, "not a whole number of granules");
             }
-            let region = self.region_of(addr);
+            if self.by_end.get(&(addr + size)) != Some(&addr) {
+                return bad(addr, size, "missing from the by-end index");
+            }
+            let bucket = bucket_of(size / MEDIUM_GRANULE);
+            if self.buckets[bucket].get(range.slot) != Some(&addr) {
+                return bad(addr, size, "not in its size bucket");
+            }
+            let Some(region) = self.try_region_of(addr) else {
+                return bad(addr, size, "outside every region");
+            };
             if addr + size > region + REGION_SIZE {
                 return bad(addr, size, "runs past the end of its region");
             }
-            if addr < previous_end {
-                return bad(addr, size, "overlaps the previous free range");
-            }
-            if addr == previous_end && self.region_of(addr - 1) == region {
+            if addr != region && self.by_end.contains_key(&addr) {
                 return bad(addr, size, "not merged with the free range before it");
             }
-            previous_end = addr + size;
+            free += size;
             if check_zero {
                 // SAFETY: the range is free, initialised memory inside one of our live regions.
                 let offset = unsafe { first_nonzero(self.pointer(addr), size) };
@@ -186,45 +325,205 @@ impl MediumHeap {
                 }
             }
         }
-        let free: usize = self.free_bytes();
-        let total = self.regions.len() * REGION_SIZE;
-        if free + self.live_bytes > total {
+        if free != self.free_bytes {
             return Err(PoolError::CountMismatch {
-                what: "medium free + live bytes within region bytes",
+                what: "medium free bytes",
+                expected: self.free_bytes,
+                found: free,
+            });
+        }
+        // Overlaps: in address order, each range ends before the next begins. (Skipped if
+        // the global allocator refuses the list: validate itself must not abort.)
+        let mut starts = Vec::new();
+        if starts.try_reserve(self.by_start.len()).is_ok() {
+            starts.extend(
+                self.by_start
+                    .iter()
+                    .map(|(&addr, range)| (addr, range.size)),
+            );
+            starts.sort_unstable();
+            for pair in starts.windows(2) {
+                let ((addr, size), (next, next_size)) = (pair[0], pair[1]);
+                if addr + size > next {
+                    return bad(next, next_size, "overlaps the previous free range");
+                }
+            }
+        }
+        let total = self.regions.len() * REGION_SIZE;
+        if free + self.live_bytes + self.lost_bytes > total {
+            return Err(PoolError::CountMismatch {
+                what: "medium free + live + lost bytes within region bytes",
                 expected: total,
-                found: free + self.live_bytes,
+                found: free + self.live_bytes + self.lost_bytes,
             });
         }
         Ok(())
     }
 
+    // ----- the index ----------------------------------------------------------------------------
+
+    /// A free range of at least `granules` granules: the last range of its own bucket if that
+    /// one is large enough, else any range of the first non-empty bucket whose every range is.
+    fn find(&self, granules: usize) -> Option<(usize, Range)> {
+        let own = bucket_of(granules);
+        if let Some(&start) = self.buckets[own].last() {
+            let range = self.by_start[&start];
+            if range.size >= granules * MEDIUM_GRANULE {
+                return Some((start, range));
+            }
+        }
+        let bucket = self.first_bucket_from(bucket_at_least(granules))?;
+        let start = *self.buckets[bucket].last()?;
+        Some((start, self.by_start[&start]))
+    }
+
+    /// The first non-empty bucket at or after `from`.
+    fn first_bucket_from(&self, from: usize) -> Option<usize> {
+        let mut word = from / 64;
+        let mut bits = self.bitmap.get(word)? & (!0u64 << (from % 64));
+        loop {
+            if bits != 0 {
+                return Some(word * 64 + bits.trailing_zeros() as usize);
+            }
+            word += 1;
+            bits = *self.bitmap.get(word)?;
+        }
+    }
+
+    fn bucket_has_ranges(&self, bucket: usize) -> bool {
+        self.bitmap[bucket / 64] & (1 << (bucket % 64)) != 0
+    }
+
+    /// Makes room to insert one range of `size` bytes without allocating: `Err` (nothing
+    /// changed) if the global allocator refuses.
+    fn reserve_one(&mut self, size: usize) -> Result<(), ()> {
+        let bucket = bucket_of(size / MEDIUM_GRANULE);
+        self.by_start.try_reserve(1).map_err(|_| ())?;
+        self.by_end.try_reserve(1).map_err(|_| ())?;
+        self.buckets[bucket].try_reserve(1).map_err(|_| ())
+    }
+
+    /// Indexes a free range; room was reserved by [`reserve_one`](Self::reserve_one).
+    fn insert_free(&mut self, start: usize, size: usize) {
+        let bucket = bucket_of(size / MEDIUM_GRANULE);
+        let list = &mut self.buckets[bucket];
+        let slot = list.len();
+        list.push(start);
+        self.bitmap[bucket / 64] |= 1 << (bucket % 64);
+        self.by_start.insert(start, Range { size, slot });
+        self.by_end.insert(start + size, start);
+        self.free_bytes += size;
+    }
+
+    /// Takes a free range out of the index (removals never allocate).
+    fn remove_free(&mut self, start: usize, range: Range) {
+        let bucket = bucket_of(range.size / MEDIUM_GRANULE);
+        let list = &mut self.buckets[bucket];
+        list.swap_remove(range.slot);
+        if let Some(&moved) = list.get(range.slot) {
+            self.by_start
+                .get_mut(&moved)
+                .expect("every bucket entry is indexed by start")
+                .slot = range.slot;
+        }
+        if list.is_empty() {
+            self.bitmap[bucket / 64] &= !(1 << (bucket % 64));
+        }
+        self.by_start.remove(&start);
+        self.by_end.remove(&(start + range.size));
+        self.free_bytes -= range.size;
+    }
+
+    /// The base address of the region holding `addr`, if any.
+    fn try_region_of(&self, addr: usize) -> Option<usize> {
+        let after = self.regions.partition_point(|&(base, _)| base <= addr);
+        let (base, _) = *self.regions.get(after.checked_sub(1)?)?;
+        (addr < base + REGION_SIZE).then_some(base)
+    }
+
     /// The base address of the region holding `addr`.
     fn region_of(&self, addr: usize) -> usize {
-        *self
-            .regions
-            .range(..=addr)
-            .next_back()
+        self.try_region_of(addr)
             .expect("address inside a medium region")
-            .0
     }
 
     /// A pointer to `addr` with its region's provenance.
     fn pointer(&self, addr: usize) -> NonNull<u8> {
-        let (_, region) = self
-            .regions
-            .range(..=addr)
-            .next_back()
-            .expect("address inside a medium region");
+        let base = self.region_of(addr);
+        let at = self.regions.partition_point(|&(b, _)| b < base);
+        let (_, region) = self.regions[at];
         region.with_addr(core::num::NonZeroUsize::new(addr).expect("non-null address"))
     }
+}
 
-    fn insert_free(&mut self, addr: usize, size: usize) {
-        self.free_by_addr.insert(addr, size);
-        self.free_by_size.insert((size, addr));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_cover_every_size_in_order() {
+        // The smallest size of each bucket, and the buckets in order without gaps.
+        let mut lowest = [usize::MAX; BUCKETS];
+        let mut previous = 0;
+        for granules in 1..=MAX_GRANULES {
+            let bucket = bucket_of(granules);
+            assert!(bucket >= previous && bucket <= previous + 1, "{granules}");
+            previous = bucket;
+            lowest[bucket] = lowest[bucket].min(granules);
+        }
+        assert_eq!(previous, BUCKETS - 1);
+        for granules in 1..=MAX_GRANULES {
+            // Every range in the bucket a request starts from is large enough, and that is the
+            // request's own bucket exactly when the request is its bucket's smallest size.
+            let first = bucket_at_least(granules);
+            let own = bucket_of(granules);
+            assert!(first == own || first == own + 1, "{granules}");
+            assert_eq!(first == own, lowest[own] == granules, "{granules}");
+            if first < BUCKETS {
+                assert!(lowest[first] >= granules, "{granules}: bucket {first}");
+            }
+        }
     }
 
-    fn remove_free(&mut self, addr: usize, size: usize) {
-        self.free_by_addr.remove(&addr);
-        self.free_by_size.remove(&(size, addr));
+    /// A heap with one region backed by real memory.
+    fn heap_with_region(memory: &mut Vec<u8>) -> MediumHeap {
+        let mut heap = MediumHeap::default();
+        let base = NonNull::new(memory.as_mut_ptr()).unwrap();
+        // Align the region's start to the granule, as the pool's 4 KiB alignment does.
+        let offset = base.as_ptr().align_offset(MEDIUM_GRANULE);
+        // SAFETY: the vector has room for the offset plus a region.
+        let region = unsafe { base.add(offset) };
+        assert!(heap.add_region(region));
+        heap
+    }
+
+    #[test]
+    fn splits_merges_and_finds_the_whole_region_again() {
+        let mut memory = std::vec![0u8; REGION_SIZE + MEDIUM_GRANULE];
+        let mut heap = heap_with_region(&mut memory);
+        let g = MEDIUM_GRANULE;
+        let a = heap.alloc(32 * g).unwrap();
+        let b = heap.alloc(8 * g).unwrap();
+        let c = heap.alloc(100 * g).unwrap();
+        assert_eq!(b.addr().get(), a.addr().get() + 32 * g);
+        assert_eq!(heap.validate(true), Ok(()));
+        heap.free(b, 8 * g);
+        // The hole is reused for a request that fits it.
+        let d = heap.alloc(8 * g).unwrap();
+        assert_eq!(d, b);
+        heap.free(d, 8 * g);
+        heap.free(a, 32 * g);
+        assert_eq!(heap.validate(true), Ok(()));
+        // Grow `c` into the free tail, shrink it back.
+        assert!(heap.grow_in_place(c, 100 * g, 200 * g));
+        heap.shrink_in_place(c, 200 * g, 100 * g);
+        heap.free(c, 100 * g);
+        assert_eq!((heap.live_blocks, heap.live_bytes), (0, 0));
+        assert_eq!(heap.free_bytes(), REGION_SIZE);
+        assert_eq!(heap.largest_free(), REGION_SIZE);
+        assert_eq!(heap.validate(true), Ok(()));
+        assert_eq!(heap.take_free_regions().len(), 1);
+        assert_eq!(heap.region_count(), 0);
+        assert_eq!(heap.alloc(g), Err(Shortage::NoRange));
     }
 }
