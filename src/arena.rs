@@ -386,9 +386,9 @@ impl MemoryArena {
     #[inline]
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn alloc_str(&self, s: &str) -> &mut str {
-        let bytes = self.alloc_slice_copy(s.as_bytes());
-        // SAFETY: the bytes were copied from a `str`, so they are valid UTF-8.
-        unsafe { core::str::from_utf8_unchecked_mut(bytes) }
+        let layout = Layout::for_value(s);
+        self.try_alloc_str(s)
+            .unwrap_or_else(|_| handle_alloc_error(layout))
     }
 
     /// Copies a string into the arena, or returns `Err` when memory cannot be had.
@@ -402,9 +402,16 @@ impl MemoryArena {
     #[inline]
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn try_alloc_str(&self, s: &str) -> Result<&mut str, AllocError> {
-        let bytes = self.try_alloc_slice_copy(s.as_bytes())?;
-        // SAFETY: the bytes were copied from a `str`, so they are valid UTF-8.
-        Ok(unsafe { core::str::from_utf8_unchecked_mut(bytes) })
+        let len = s.len();
+        let ptr = self.try_alloc_layout(Layout::for_value(s))?;
+        // SAFETY: `ptr` is a fresh allocation of `len` bytes that cannot overlap `s`, whose
+        // bytes are initialised; the copy makes them valid UTF-8, and the slice borrows the
+        // arena, which cannot be reset while it lives.
+        unsafe {
+            crate::copy::copy_bytes(ptr.as_ptr(), s.as_ptr(), len);
+            let bytes = core::slice::from_raw_parts_mut(ptr.as_ptr(), len);
+            Ok(core::str::from_utf8_unchecked_mut(bytes))
+        }
     }
 
     /// Allocates uninitialised memory for `layout`.

@@ -12,6 +12,7 @@ pub use allocator_api2;
 
 mod alloc;
 pub mod arena;
+mod copy;
 mod error;
 mod names;
 pub mod pointer;
