@@ -719,37 +719,32 @@ impl<R: RawMutex> Pool<R> {
     ) -> Result<NonNull<u8>, AllocError> {
         let mut heap = self.medium.lock();
         let ptr = match heap.alloc(size) {
-            Ok(ptr) => ptr,
-            Err(medium::Shortage::Index) => {
-                // The global allocator refused the index room to split a range.
-                drop(heap);
-                return Err(self.out_of_memory(layout));
-            }
+            Ok(ptr) => Some(ptr),
+            // The global allocator refused the index room to split a range.
+            Err(medium::Shortage::Index) => None,
             Err(medium::Shortage::NoRange) => {
                 let region_layout =
                     Layout::from_size_align(REGION_SIZE, 4096).expect("region layout");
-                let Some(region) = self.system_alloc(region_layout) else {
-                    drop(heap);
-                    return Err(self.out_of_memory(layout));
-                };
-                if !heap.add_region(region) {
-                    drop(heap);
-                    // SAFETY: just allocated with `region_layout`, and never used.
-                    unsafe { self.system_free(region, region_layout) };
-                    return Err(self.out_of_memory(layout));
-                }
-                match heap.alloc(size) {
-                    Ok(ptr) => ptr,
-                    Err(shortage) => {
-                        debug_assert_eq!(shortage, medium::Shortage::Index);
-                        // The region stays, free and indexed, for the next request.
-                        drop(heap);
-                        return Err(self.out_of_memory(layout));
+                match self.system_alloc(region_layout) {
+                    Some(region) if heap.add_region(region) => {
+                        // Fails only for want of index room; the region then stays, free and
+                        // indexed, for the next request.
+                        heap.alloc(size).ok()
                     }
+                    Some(region) => {
+                        // SAFETY: just allocated with `region_layout`, and never used.
+                        unsafe { self.system_free(region, region_layout) };
+                        None
+                    }
+                    None => None,
                 }
             }
         };
         drop(heap);
+        // The handler is called with no lock held.
+        let Some(ptr) = ptr else {
+            return Err(self.out_of_memory(layout));
+        };
         #[cfg(feature = "debug")]
         debug::check_reused(ptr, layout.size(), self.config.zero_on_free);
         self.account(Event::Alloc(counted));

@@ -87,7 +87,7 @@ pub(crate) struct MediumHeap {
     /// Bytes in the indexed free ranges.
     free_bytes: usize,
     /// Bytes of freed ranges the index had no room for: zeroed, unusable until the pool drops.
-    pub(crate) lost_bytes: usize,
+    lost_bytes: usize,
     /// Live blocks and their bytes (rounded to the granule).
     pub(crate) live_blocks: usize,
     pub(crate) live_bytes: usize,
@@ -434,11 +434,16 @@ impl MediumHeap {
         self.free_bytes -= range.size;
     }
 
+    /// The region holding `addr`, if any: its base address and pointer.
+    fn region_holding(&self, addr: usize) -> Option<(usize, NonNull<u8>)> {
+        let after = self.regions.partition_point(|&(base, _)| base <= addr);
+        let region = *self.regions.get(after.checked_sub(1)?)?;
+        (addr < region.0 + REGION_SIZE).then_some(region)
+    }
+
     /// The base address of the region holding `addr`, if any.
     fn try_region_of(&self, addr: usize) -> Option<usize> {
-        let after = self.regions.partition_point(|&(base, _)| base <= addr);
-        let (base, _) = *self.regions.get(after.checked_sub(1)?)?;
-        (addr < base + REGION_SIZE).then_some(base)
+        self.region_holding(addr).map(|(base, _)| base)
     }
 
     /// The base address of the region holding `addr`.
@@ -449,9 +454,9 @@ impl MediumHeap {
 
     /// A pointer to `addr` with its region's provenance.
     fn pointer(&self, addr: usize) -> NonNull<u8> {
-        let base = self.region_of(addr);
-        let at = self.regions.partition_point(|&(b, _)| b < base);
-        let (_, region) = self.regions[at];
+        let (_, region) = self
+            .region_holding(addr)
+            .expect("address inside a medium region");
         region.with_addr(core::num::NonZeroUsize::new(addr).expect("non-null address"))
     }
 }
