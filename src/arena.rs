@@ -579,6 +579,44 @@ impl MemoryArena {
         chunk
     }
 
+    /// Whether the arena has a current chunk (a `SharedArena` lane has none after a reset).
+    #[cfg(feature = "std")]
+    pub(crate) fn has_chunk(&self) -> bool {
+        self.current.get().is_some()
+    }
+
+    /// [`reset`](Self::reset), except that the largest chunk is handed to the caller (wiped,
+    /// counted out of this arena, still counted in the shared budget) instead of kept: a
+    /// `SharedArena` pools its lanes' chunks so that whichever thread allocates next gets one.
+    #[cfg(feature = "std")]
+    pub(crate) fn reset_handing_over_largest(&mut self) -> Option<NonNull<ChunkFooter>> {
+        self.reset();
+        let kept = self.current.take()?;
+        self.cursor.set(NonNull::dangling());
+        self.end.set(NonNull::dangling());
+        // SAFETY: the chunk is live; it just stopped being this arena's.
+        let size = unsafe { kept.as_ref() }.layout.size();
+        self.capacity.set(self.capacity.get() - size);
+        self.chunk_count.set(self.chunk_count.get() - 1);
+        Some(kept)
+    }
+
+    /// Makes `chunk` (handed over by another lane's
+    /// [`reset_handing_over_largest`](Self::reset_handing_over_largest), already counted in the
+    /// shared budget) this arena's current chunk. Its size sets the scale of the chunks that
+    /// follow, as if the arena had grown to it.
+    #[cfg(feature = "std")]
+    pub(crate) fn adopt_chunk(&self, chunk: NonNull<ChunkFooter>) {
+        // SAFETY: the chunk is live, wiped and owned by nobody else.
+        let size = unsafe { chunk.as_ref() }.layout.size();
+        self.capacity.set(self.capacity.get() + size);
+        self.chunk_count.set(self.chunk_count.get() + 1);
+        let next = size.saturating_mul(2).min(self.max_chunk_size);
+        self.next_chunk_size
+            .set(self.next_chunk_size.get().max(next));
+        self.install(chunk);
+    }
+
     /// Allocates a chunk able to hold `bytes` and makes it the current one (builder capacity).
     pub(crate) fn reserve_chunk(&self, bytes: usize) -> Result<(), AllocError> {
         let chunk = self.new_chunk(bytes, 1, true)?;

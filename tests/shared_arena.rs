@@ -173,3 +173,75 @@ fn lanes_of_exited_threads_are_adopted() {
     // returns, so a round may start a lane or two before the last round's are free.)
     assert!(arena.lane_count() <= 6, "{} lanes", arena.lane_count());
 }
+
+/// `reset` keeps each lane's largest chunk for whichever thread allocates next, even a thread
+/// that needs a new lane because the lane's old owner is still alive (as happens when a new
+/// batch of threads starts before the last one's exit hooks ran).
+#[test]
+fn a_new_lane_adopts_the_chunk_reset_kept() {
+    let mut arena = std::sync::Arc::new(SharedArena::builder().zero_on_free(true).build());
+    let (filled_tx, filled_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let shared = std::sync::Arc::clone(&arena);
+    let owner = std::thread::spawn(move || {
+        // Enough to grow the lane past its first chunks.
+        for _ in 0..scaled(200) {
+            shared.alloc_slice_copy(&[7u8; 1000]);
+        }
+        drop(shared);
+        filled_tx.send(()).unwrap();
+        // Alive, so its lane stays its own until it exits.
+        done_rx.recv().unwrap();
+    });
+    filled_rx.recv().unwrap();
+    let arena_mut = std::sync::Arc::get_mut(&mut arena).expect("the owner dropped its handle");
+    arena_mut.reset();
+    let (chunks, capacity) = (arena_mut.chunk_count(), arena_mut.capacity_bytes());
+    assert_eq!(chunks, 1, "reset keeps the lane's largest chunk");
+
+    let arena_ref = &*arena;
+    let adopted = std::thread::scope(|s| {
+        s.spawn(|| {
+            let bytes = arena_ref.alloc_slice_copy(&[1u8; 100]);
+            assert_eq!(arena_ref.alloc_slice_copy(&[2u8; 1000])[999], 2);
+            bytes.len()
+        })
+        .join()
+        .unwrap()
+    });
+    assert_eq!(adopted, 100);
+    assert_eq!(arena.lane_count(), 2, "the owner still holds its lane");
+    assert_eq!(
+        (arena.chunk_count(), arena.capacity_bytes()),
+        (chunks, capacity),
+        "the new lane took the kept chunk instead of allocating its own"
+    );
+    assert_eq!(arena.allocated_bytes(), 1100);
+    done_tx.send(()).unwrap();
+    owner.join().unwrap();
+}
+
+/// One thread across many resets: its lane gives its chunk up at each reset and adopts it
+/// back at its next allocation, so once a round fits in the kept chunk (the chunks grow
+/// geometrically in the first rounds), nothing is allocated again.
+#[test]
+fn a_thread_that_stays_reuses_its_chunk_across_resets() {
+    let mut arena = SharedArena::new();
+    let mut rounds = std::vec::Vec::new();
+    for _ in 0..6 {
+        for _ in 0..scaled(100) {
+            arena.alloc_slice_copy(&[3u8; 1000]);
+        }
+        assert_eq!(arena.allocated_bytes(), scaled(100) * 1000);
+        rounds.push((arena.chunk_count(), arena.capacity_bytes()));
+        arena.reset();
+        assert_eq!(arena.allocated_bytes(), 0);
+        assert_eq!(arena.chunk_count(), 1, "reset keeps one chunk");
+    }
+    assert!(
+        rounds[2..]
+            .iter()
+            .all(|&round| round == rounds[2] && round.0 == 1),
+        "later rounds allocated chunks again: {rounds:?}"
+    );
+}
