@@ -35,7 +35,9 @@
 //! throughput grows with the cores until threads outnumber shards, and even then contention is
 //! a thirty-second of a lock-per-operation design. What does not scale is memory held idle: a
 //! thread's cache keeps at most 8 KiB per size class (two blocks for classes above 4 KiB: about
-//! 500 KiB if it used every class), given back when the thread exits or calls `trim`.
+//! 500 KiB if it used every class), plus up to 512 KiB more in the bins that grew because the
+//! thread kept refilling them (up to 64 KiB a class), given back when the thread exits or
+//! calls `trim`.
 
 mod builder;
 #[cfg(feature = "debug")]
@@ -571,8 +573,8 @@ impl<R: RawMutex> Pool<R> {
         Ok(ptr)
     }
 
-    /// Moves up to half a bin of `class` blocks from the home shard into `cache` (adding a
-    /// slab if the shard has none free).
+    /// Moves up to half a (starting) bin of `class` blocks from the home shard into `cache`
+    /// (adding a slab if the shard has none free), and lets the bin grow.
     #[cfg(feature = "std")]
     #[cold]
     #[inline(never)]
@@ -599,6 +601,11 @@ impl<R: RawMutex> Pool<R> {
             debug_assert!(kept, "a refill overflowed its bin");
             taken += 1;
         }
+        drop(heap);
+        // The thread used up its bin: let the bin hold more, so that a thread cycling through
+        // more blocks than it held stops coming back to the shard.
+        // SAFETY: the calling thread owns `cache`.
+        unsafe { cache.grow_bin(class) };
         Ok(())
     }
 
@@ -971,10 +978,28 @@ impl<R: RawMutex> Pool<R> {
                         found: blocks.len(),
                     });
                 }
+                // SAFETY: as above.
+                let limit = unsafe { cache.limit(class) };
+                if len > limit || limit > thread_cache::grown_bin_capacity(class) {
+                    return Err(PoolError::CountMismatch {
+                        what: "blocks a thread cache's bin may hold",
+                        expected: thread_cache::grown_bin_capacity(class),
+                        found: limit.max(len),
+                    });
+                }
                 walked += len;
                 for block in blocks {
                     validate_cached_block(heaps, block, class, self.config.zero_on_free)?;
                 }
+            }
+            // SAFETY: as above.
+            let grown = unsafe { cache.grown_bytes() };
+            if grown > thread_cache::CACHE_GROWTH_BYTES {
+                return Err(PoolError::CountMismatch {
+                    what: "bytes a thread cache's bins grew by",
+                    expected: thread_cache::CACHE_GROWTH_BYTES,
+                    found: grown,
+                });
             }
             if walked != counted {
                 return Err(PoolError::CountMismatch {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::pool::size_class::class_index;
 use crate::test_support::scaled;
 use allocator_api2::vec::Vec as AVec;
 use std::format;
@@ -421,19 +422,45 @@ fn thread_cache_reuses_freed_blocks_without_the_shards() {
     assert_eq!(pool.stats().reserved_bytes, 0);
 }
 
+/// The class a `size`-byte request lands in (debug mode adds a canary after each block).
+#[cfg(feature = "std")]
+fn class_of(size: usize) -> usize {
+    #[cfg(feature = "debug")]
+    let size = size + debug::CANARY.len();
+    class_index(size)
+}
+
 #[cfg(feature = "std")]
 #[test]
-fn a_full_bin_flushes_half_back_to_the_slabs() {
+fn a_full_bin_flushes_a_batch_back_to_the_slabs() {
     let pool = MemoryPool::new();
     let l = layout(64, 8);
-    let blocks: std::vec::Vec<_> = (0..200).map(|_| pool.allocate(l).unwrap()).collect();
+    let class = class_of(64);
+    let (most, batch) = (
+        thread_cache::grown_bin_capacity(class),
+        thread_cache::batch_size(class),
+    );
+    // Enough refills to grow the bin to its most, and 176 blocks more.
+    let n = most + 176;
+    let blocks: std::vec::Vec<_> = (0..n).map(|_| pool.allocate(l).unwrap()).collect();
+    // SAFETY: this thread owns its cache.
+    let limit = unsafe { pool.thread_cache().unwrap().limit(class) };
+    assert_eq!(limit, most, "the refills grew the bin to its most");
+    // What the last refill left in the bin, then a model of the frees: a free into a full
+    // bin first gives a batch back.
+    let mut model = pool.stats().cached_blocks;
     for &block in &blocks {
         // SAFETY: live with `l`.
         unsafe { pool.deallocate(block.cast(), l) };
+        if model >= most {
+            model -= batch;
+        }
+        model += 1;
         let cached = pool.stats().cached_blocks;
+        assert_eq!(cached, model);
         assert!(
-            cached <= 64,
-            "{cached} blocks cached: the bin holds at most 64"
+            cached <= most,
+            "{cached} blocks cached: the bin holds at most {most}"
         );
     }
     let s = pool.stats();
@@ -442,6 +469,90 @@ fn a_full_bin_flushes_half_back_to_the_slabs() {
     let dump = pool.dump();
     assert_eq!(dump.thread_caches, 1);
     assert!(dump.to_string().contains("thread caches: 1"), "{dump}");
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn a_bin_grows_while_its_thread_keeps_refilling() {
+    let pool = MemoryPool::new();
+    let l = layout(64, 8);
+    let cache = pool.thread_cache().expect("MemoryPool has thread caches");
+    let class = class_of(64);
+    let (start, batch) = (
+        thread_cache::bin_capacity(class),
+        thread_cache::batch_size(class),
+    );
+    // SAFETY: this thread owns its cache.
+    assert_eq!(unsafe { cache.limit(class) }, start);
+    // A working set of 300 blocks, cycled: the refills of the first cycle grow the bin.
+    for round in 0..3 {
+        let blocks: std::vec::Vec<_> = (0..300).map(|_| pool.allocate(l).unwrap()).collect();
+        for block in blocks {
+            // SAFETY: live with `l`.
+            unsafe { pool.deallocate(block.cast(), l) };
+        }
+        // SAFETY: as above.
+        let limit = unsafe { cache.limit(class) };
+        assert!(limit >= 300, "round {round}: the bin holds {limit}");
+        // Every block stayed in the bin, with what the last refill of the first round left.
+        assert_eq!(
+            pool.stats().cached_blocks,
+            batch * 300usize.div_ceil(batch),
+            "round {round}"
+        );
+    }
+    // Only the first round refilled (once per batch, from an empty bin); later rounds found
+    // every block in the bin, so it stopped growing.
+    // SAFETY: as above.
+    let settled = unsafe { cache.limit(class) };
+    assert_eq!(settled, start + batch * 300usize.div_ceil(batch));
+    assert_eq!(pool.validate(), Ok(()));
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn bins_grow_within_the_cache_budget() {
+    let pool = MemoryPool::new();
+    let cache = pool.thread_cache().expect("MemoryPool has thread caches");
+    // Twelve classes, each allocated to twice its grown capacity: each would grow by 56 KiB,
+    // more than the budget allows for all of them.
+    let sizes = [
+        512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584,
+    ];
+    let classes: std::collections::BTreeSet<usize> = sizes.iter().map(|&s| class_of(s)).collect();
+    assert_eq!(classes.len(), sizes.len(), "distinct classes");
+    for &size in &sizes {
+        let l = layout(size, 16);
+        let n = 2 * thread_cache::grown_bin_capacity(class_of(size));
+        let blocks: std::vec::Vec<_> = (0..n).map(|_| pool.allocate(l).unwrap()).collect();
+        for block in blocks {
+            // SAFETY: live with `l`.
+            unsafe { pool.deallocate(block.cast(), l) };
+        }
+    }
+    // SAFETY: this thread owns its cache.
+    let grown = unsafe { cache.grown_bytes() };
+    assert!(
+        grown <= thread_cache::CACHE_GROWTH_BYTES,
+        "{grown} bytes of growth"
+    );
+    assert!(
+        grown + 4096 * 4 > thread_cache::CACHE_GROWTH_BYTES,
+        "growth stopped only at the budget: {grown} bytes"
+    );
+    let stopped = sizes.iter().filter(|&&size| {
+        let class = class_of(size);
+        // SAFETY: as above.
+        let limit = unsafe { cache.limit(class) };
+        limit < thread_cache::grown_bin_capacity(class)
+    });
+    assert!(
+        stopped.count() > 0,
+        "the budget kept some bins from growing"
+    );
+    assert_eq!(pool.validate(), Ok(()));
+    pool.trim();
+    assert_eq!(pool.stats().reserved_bytes, 0);
 }
 
 #[cfg(feature = "std")]

@@ -5,9 +5,16 @@
 //! allocate/free pair on the 2-core machine the benchmarks ran on, four times glibc's whole
 //! pair). So each thread keeps, per size class, a short list of free blocks (a *bin*) it took
 //! from the shards or freed itself: allocation pops from it, free pushes onto it, and the shard
-//! lock is taken once per refill or flush of half a bin (up to 64 blocks) instead of once per
+//! lock is taken once per refill or flush of half a bin (up to 32 blocks) instead of once per
 //! block. Blocks in a bin still count as used in their slab, so a slab is never given back
 //! while a cache holds one of its blocks.
+//!
+//! A bin starts small (8 KiB of blocks, at most 64) and grows by a batch at every refill, up to
+//! 64 KiB of blocks (at most 1024), within a budget of 512 KiB of growth per cache: a thread
+//! that cycles through more blocks of a class than the bin holds (allocate a thousand, free them,
+//! again) stops paying a lock and a list walk per batch once its bin holds the whole cycle.
+//! Measured on 1k × 64 B batches, one thread: 1.48 ms with fixed 64-block bins, 0.89 ms grown
+//! (mimalloc: 0.83 ms). Threads that never refill keep small bins.
 //!
 //! A cache is found through a one-entry thread-local cache keyed by the pool's unique id, as
 //! `SharedArena` finds its lanes. When a thread exits, its caches are handed back (marked
@@ -37,10 +44,16 @@ pub(crate) fn next_pool_id() -> u64 {
     NEXT_ID.fetch_add(1, Relaxed)
 }
 
-/// The most bytes a bin holds; fewer blocks for larger classes.
+/// The most bytes a bin holds before it grows; fewer blocks for larger classes.
 const BIN_BYTES: usize = 8 * 1024;
-/// The most blocks a bin holds.
+/// The most blocks a bin holds before it grows.
 const MAX_BIN_BLOCKS: usize = 64;
+/// The most bytes a grown bin holds.
+const GROWN_BIN_BYTES: usize = 64 * 1024;
+/// The most blocks a grown bin holds.
+const MAX_GROWN_BIN_BLOCKS: usize = 1024;
+/// How many bytes of room the bins of one cache may gain together by growing.
+pub(crate) const CACHE_GROWTH_BYTES: usize = 512 * 1024;
 /// The fewest blocks a full bin holds (for the largest classes).
 const MIN_BIN_BLOCKS: usize = 2;
 
@@ -64,6 +77,31 @@ const BIN_CAPACITY: [u8; CLASS_COUNT] = {
     table
 };
 const _: () = assert!(MAX_BIN_BLOCKS <= u8::MAX as usize);
+
+/// How many blocks the bin of each class may hold once grown (at least its starting capacity).
+const GROWN_BIN_CAPACITY: [u16; CLASS_COUNT] = {
+    let mut table = [0u16; CLASS_COUNT];
+    let mut class = 0;
+    while class < CLASS_COUNT {
+        let blocks = GROWN_BIN_BYTES / class_size(class);
+        let blocks = if blocks > MAX_GROWN_BIN_BLOCKS {
+            MAX_GROWN_BIN_BLOCKS
+        } else {
+            blocks
+        };
+        let base = BIN_CAPACITY[class] as usize;
+        table[class] = if blocks < base { base } else { blocks } as u16;
+        class += 1;
+    }
+    table
+};
+const _: () = assert!(MAX_GROWN_BIN_BLOCKS <= u16::MAX as usize);
+
+/// How many blocks the bin of `class` may hold once grown.
+#[inline]
+pub(crate) fn grown_bin_capacity(class: usize) -> usize {
+    usize::from(GROWN_BIN_CAPACITY[class])
+}
 
 /// How many blocks the bin of `class` may hold.
 #[inline(always)]
@@ -254,13 +292,22 @@ pub(crate) unsafe fn free_all(list: &CacheList) {
 struct Bin {
     head: *mut u8,
     len: usize,
+    /// How many blocks the bin may hold now: [`bin_capacity`] at first, growing towards
+    /// [`grown_bin_capacity`] (see [`ThreadCache::grow_bin`]).
+    limit: usize,
+}
+
+/// A cache's bins, and how much room they gained by growing.
+struct Bins {
+    bins: [Bin; CLASS_COUNT],
+    grown_bytes: usize,
 }
 
 /// One thread's cache for one pool.
 pub(crate) struct ThreadCache {
     /// Touched only by the owning thread, or under the pool's cache-list lock while the cache
     /// has no owner.
-    bins: UnsafeCell<[Bin; CLASS_COUNT]>,
+    bins: UnsafeCell<Bins>,
     pub(crate) counters: CacheCounters,
 }
 
@@ -343,13 +390,19 @@ impl CacheCounters {
 
 impl ThreadCache {
     fn new() -> Self {
+        let mut bins = [Bin {
+            head: core::ptr::null_mut(),
+            len: 0,
+            limit: 0,
+        }; CLASS_COUNT];
+        for (class, bin) in bins.iter_mut().enumerate() {
+            bin.limit = bin_capacity(class);
+        }
         Self {
-            bins: UnsafeCell::new(
-                [Bin {
-                    head: core::ptr::null_mut(),
-                    len: 0,
-                }; CLASS_COUNT],
-            ),
+            bins: UnsafeCell::new(Bins {
+                bins,
+                grown_bytes: 0,
+            }),
             counters: CacheCounters::default(),
         }
     }
@@ -365,7 +418,7 @@ impl ThreadCache {
     unsafe fn bin(&self, class: usize) -> &mut Bin {
         debug_assert!(class < CLASS_COUNT, "class {class} out of range");
         // SAFETY: the caller's promises: exclusive access and an index in range.
-        unsafe { (*self.bins.get()).get_unchecked_mut(class) }
+        unsafe { (*self.bins.get()).bins.get_unchecked_mut(class) }
     }
 
     /// Takes a block of `class`: `Some((block, fresh))`, with its link word zeroed when
@@ -400,7 +453,7 @@ impl ThreadCache {
     pub(crate) unsafe fn push(&self, class: usize, block: NonNull<u8>, fresh: bool) -> bool {
         // SAFETY: the caller's promises.
         let bin = unsafe { self.bin(class) };
-        if bin.len >= bin_capacity(class) {
+        if bin.len >= bin.limit {
             return false;
         }
         let link = bin.head.map_addr(|addr| addr | usize::from(fresh));
@@ -410,6 +463,45 @@ impl ThreadCache {
         bin.len += 1;
         bump(&self.counters.cached_blocks, 1);
         true
+    }
+
+    /// Lets the bin of `class` hold a batch more blocks (up to [`grown_bin_capacity`], while
+    /// the cache's bins have gained less than [`CACHE_GROWTH_BYTES`]). Called on every refill:
+    /// the thread took more blocks of the class than the bin held.
+    ///
+    /// # Safety
+    ///
+    /// As [`ThreadCache::bin`].
+    pub(crate) unsafe fn grow_bin(&self, class: usize) {
+        // SAFETY: the caller's promises: exclusive access to the bins.
+        let bins = unsafe { &mut *self.bins.get() };
+        let bin = &mut bins.bins[class];
+        let step = batch_size(class).min(grown_bin_capacity(class) - bin.limit);
+        let bytes = step * class_size(class);
+        if step > 0 && bins.grown_bytes + bytes <= CACHE_GROWTH_BYTES {
+            bin.limit += step;
+            bins.grown_bytes += bytes;
+        }
+    }
+
+    /// How many blocks the bin of `class` may hold now.
+    ///
+    /// # Safety
+    ///
+    /// As [`ThreadCache::bin`].
+    pub(crate) unsafe fn limit(&self, class: usize) -> usize {
+        // SAFETY: the caller's promises.
+        unsafe { self.bin(class) }.limit
+    }
+
+    /// How much room the bins gained by growing, in bytes.
+    ///
+    /// # Safety
+    ///
+    /// As [`ThreadCache::bin`].
+    pub(crate) unsafe fn grown_bytes(&self) -> usize {
+        // SAFETY: the caller's promises.
+        unsafe { &*self.bins.get() }.grown_bytes
     }
 
     /// How many blocks the bin of `class` holds.
