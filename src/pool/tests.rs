@@ -1,4 +1,5 @@
 use super::*;
+#[cfg(feature = "std")]
 use crate::pool::size_class::class_index;
 use crate::test_support::scaled;
 use allocator_api2::vec::Vec as AVec;
