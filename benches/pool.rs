@@ -74,10 +74,20 @@ enum Step {
 
 const TRACE_OPS: usize = 1_000_000;
 const MAX_LIVE: usize = 20_000;
+/// The medium trace: sizes log-uniform in 8 KiB..=256 KiB (the pools' medium heap), fewer
+/// operations and live blocks (the zeroing contestants wipe ~70 KiB per free on average).
+const MEDIUM_OPS: usize = 20_000;
+const MEDIUM_MAX_LIVE: usize = 500;
 
-/// A fixed pseudo-random trace: sizes log-uniform in 8..=8192. Allocations outnumber frees
-/// 3:2 until 20k blocks are live, then the count hovers there (a program at its working size).
+/// The small-size trace: sizes log-uniform in 8..=8192, up to 20k live.
 fn trace() -> Vec<Step> {
+    trace_of(TRACE_OPS, MAX_LIVE, 3, 13)
+}
+
+/// A fixed pseudo-random trace of `ops` steps, sizes log-uniform in `2^min_log..=2^max_log`.
+/// Allocations outnumber frees 3:2 until `max_live` blocks are live, then the count hovers
+/// there (a program at its working size).
+fn trace_of(ops: usize, max_live: usize, min_log: u32, max_log: u32) -> Vec<Step> {
     let mut rng = 0x2545_F491_4F6C_DD1Du64;
     let mut next = || {
         rng ^= rng << 13;
@@ -86,15 +96,16 @@ fn trace() -> Vec<Step> {
         rng
     };
     let mut live: Vec<u32> = Vec::new();
-    let mut free_slots: Vec<u32> = (0..MAX_LIVE as u32).rev().collect();
-    let mut steps = Vec::with_capacity(TRACE_OPS);
-    while steps.len() < TRACE_OPS {
+    let mut free_slots: Vec<u32> = (0..max_live as u32).rev().collect();
+    let mut steps = Vec::with_capacity(ops);
+    let span = f64::from(max_log - min_log);
+    while steps.len() < ops {
         let r = next();
-        let alloc = live.is_empty() || (live.len() < MAX_LIVE && r % 5 < 3);
+        let alloc = live.is_empty() || (live.len() < max_live && r % 5 < 3);
         if alloc {
             let slot = free_slots.pop().unwrap();
-            let log = 3.0 + (next() % 10_000) as f64 / 10_000.0 * 10.0; // 2^3 ..= 2^13
-            let size = (2f64.powf(log) as u32).clamp(8, 8192);
+            let log = f64::from(min_log) + (next() % 10_000) as f64 / 10_000.0 * span;
+            let size = (2f64.powf(log) as u32).clamp(1 << min_log, 1 << max_log);
             live.push(slot);
             steps.push(Step::Alloc { slot, size });
         } else {
@@ -213,6 +224,10 @@ fn pool_benches(c: &mut Criterion) {
     ));
     single_threaded_group!(c, "random_trace_1M", steps.len(), |a| random(
         a, &steps, &mut slots
+    ));
+    let medium = trace_of(MEDIUM_OPS, MEDIUM_MAX_LIVE, 13, 18);
+    single_threaded_group!(c, "medium_trace_20k", medium.len(), |a| random(
+        a, &medium, &mut slots
     ));
 
     let raw_shared = MemoryPool::builder().zero_on_free(false).build();
