@@ -4,14 +4,15 @@
 //! Free ranges are found in O(1), TLSF-style: each sits in a bucket by size (a power-of-two band
 //! split in 16), a bitmap says which buckets hold any, and a request takes a range from the first
 //! non-empty bucket whose every range is large enough (after a look at the last range of its own
-//! bucket). A freed block merges with its free neighbours through two hash maps, one keyed by
-//! where a range starts and one by where it ends. The C design's linear scan over containers
-//! becomes a few bit operations and hash lookups.
+//! bucket). A freed block merges with its free neighbours through two arrays per region, indexed
+//! by granule: the size of the range starting there, and the start of the range ending there.
+//! The C design's linear scan over containers becomes a few bit operations and array reads.
 //!
 //! The index lives outside the ranges (free memory stays all zero) and its memory comes from the
-//! global allocator, never from the pool. Every insertion reserves room first, so a refusal from
-//! the global allocator is an `Err` for an allocation, never an abort. A free cannot fail: if
-//! the index cannot take the freed range, the range is left out of it (counted as lost, still
+//! global allocator, never from the pool: a region's arrays are allocated with it (8 bytes per
+//! 256-byte granule), and a bucket reserves room before every insertion, so a refusal from the
+//! global allocator is an `Err` for an allocation, never an abort. A free cannot fail: if the
+//! index cannot take the freed range, the range is left out of it (counted as lost, still
 //! zeroed, and returned to the system with its region when the pool drops).
 
 use crate::error::PoolError;
@@ -71,19 +72,82 @@ pub(crate) enum Shortage {
     Index,
 }
 
+// Granule indices and range sizes in granules fit the index's `u16` entries.
+const _: () = assert!(MAX_GRANULES <= u16::MAX as usize);
+
+/// A region and the index of the free ranges inside it, by granule: looking up the range that
+/// starts or ends at an address is two array reads, no hashing (two hash maps keyed by address
+/// spent 57% of a medium-size trace's time; 8 bytes per 256-byte granule instead, 3%).
+struct Region {
+    base: usize,
+    /// The region's pointer: its provenance is what blocks are handed out with.
+    ptr: NonNull<u8>,
+    /// For a free range starting at granule `g`: its size in granules (0: none starts there).
+    size_at: Vec<u16>,
+    /// ... and its slot in its size bucket.
+    slot_at: Vec<u32>,
+    /// For a free range ending at granule `g` (its last granule is `g - 1`): its first granule
+    /// plus one (0: none ends there). One entry more than granules: a range may end the region.
+    start_before: Vec<u16>,
+}
+
+impl Region {
+    /// A region's index, all empty, or `None` if the global allocator refuses the memory.
+    fn new(ptr: NonNull<u8>) -> Option<Self> {
+        fn zeroed<T: Clone + Default>(len: usize) -> Option<Vec<T>> {
+            let mut entries = Vec::new();
+            entries.try_reserve_exact(len).ok()?;
+            entries.resize(len, T::default());
+            Some(entries)
+        }
+        Some(Self {
+            base: ptr.addr().get(),
+            ptr,
+            size_at: zeroed(MAX_GRANULES)?,
+            slot_at: zeroed(MAX_GRANULES)?,
+            start_before: zeroed(MAX_GRANULES + 1)?,
+        })
+    }
+
+    /// Whether `addr` lies in the region.
+    fn holds(&self, addr: usize) -> bool {
+        addr.wrapping_sub(self.base) < REGION_SIZE
+    }
+
+    /// The granule at `addr`, which lies in the region or just past its end.
+    fn granule(&self, addr: usize) -> usize {
+        debug_assert!(addr >= self.base && addr - self.base <= REGION_SIZE);
+        (addr - self.base) / MEDIUM_GRANULE
+    }
+
+    /// The free range starting at granule `g` (`None` past the last granule).
+    fn range_at(&self, g: usize) -> Option<Range> {
+        let granules = usize::from(*self.size_at.get(g)?);
+        (granules != 0).then(|| Range {
+            size: granules * MEDIUM_GRANULE,
+            slot: self.slot_at[g] as usize,
+        })
+    }
+
+    /// The first granule of the free range ending at granule `g`.
+    fn start_of_range_ending_at(&self, g: usize) -> Option<usize> {
+        usize::from(self.start_before[g]).checked_sub(1)
+    }
+}
+
 /// What the medium lock protects.
 pub(crate) struct MediumHeap {
-    /// Regions by base address, sorted: their pointers carry the provenance we hand blocks out
-    /// with. Few (one per 4 MiB reserved), so a sorted vector with binary search.
-    regions: Vec<(usize, NonNull<u8>)>,
-    /// Free ranges by start address.
-    by_start: hashbrown::HashMap<usize, Range>,
-    /// Free ranges by end address (one past their last byte): the start.
-    by_end: hashbrown::HashMap<usize, usize>,
+    /// Regions by base address, sorted, each with the index of its free ranges. Few (one per
+    /// 4 MiB reserved), so a sorted vector with binary search.
+    regions: Vec<Region>,
+    /// The regions' base addresses, in the same order: what the binary search reads.
+    bases: Vec<usize>,
     /// Start addresses of the free ranges, by size bucket.
     buckets: [Vec<usize>; BUCKETS],
     /// Bit `b` set when bucket `b` is non-empty.
     bitmap: [u64; BITMAP_WORDS],
+    /// How many free ranges are indexed.
+    ranges: usize,
     /// Bytes in the indexed free ranges.
     free_bytes: usize,
     /// Bytes of freed ranges the index had no room for: zeroed, unusable until the pool drops.
@@ -97,10 +161,10 @@ impl Default for MediumHeap {
     fn default() -> Self {
         Self {
             regions: Vec::new(),
-            by_start: hashbrown::HashMap::default(),
-            by_end: hashbrown::HashMap::default(),
+            bases: Vec::new(),
             buckets: core::array::from_fn(|_| Vec::new()),
             bitmap: [0; BITMAP_WORDS],
+            ranges: 0,
             free_bytes: 0,
             lost_bytes: 0,
             live_blocks: 0,
@@ -117,19 +181,19 @@ impl MediumHeap {
     /// range that fits in the smallest bucket that has one, split if larger.
     pub(crate) fn alloc(&mut self, size: usize) -> Result<NonNull<u8>, Shortage> {
         debug_assert!(size > 0 && size.is_multiple_of(MEDIUM_GRANULE) && size <= REGION_SIZE);
-        let (start, range) = self.find(size / MEDIUM_GRANULE).ok_or(Shortage::NoRange)?;
+        let (region, start, range) = self.find(size / MEDIUM_GRANULE).ok_or(Shortage::NoRange)?;
         if range.size > size {
             // The remainder goes back in: room first, so that nothing changes on failure.
             self.reserve_one(range.size - size)
                 .map_err(|()| Shortage::Index)?;
         }
-        self.remove_free(start, range);
+        self.remove_free(region, start, range);
         if range.size > size {
-            self.insert_free(start + size, range.size - size);
+            self.insert_free(region, start + size, range.size - size);
         }
         self.live_blocks += 1;
         self.live_bytes += size;
-        Ok(self.pointer(start))
+        Ok(self.pointer(region, start))
     }
 
     /// Adds a fresh, zeroed region from the system, or returns `false` (nothing changed) when
@@ -138,10 +202,17 @@ impl MediumHeap {
         if self.regions.try_reserve(1).is_err() || self.reserve_one(REGION_SIZE).is_err() {
             return false;
         }
+        let Some(indexed) = Region::new(region) else {
+            return false;
+        };
+        if self.bases.try_reserve(1).is_err() {
+            return false;
+        }
         let addr = region.addr().get();
-        let at = self.regions.partition_point(|&(base, _)| base < addr);
-        self.regions.insert(at, (addr, region));
-        self.insert_free(addr, REGION_SIZE);
+        let at = self.bases.partition_point(|&base| base < addr);
+        self.regions.insert(at, indexed);
+        self.bases.insert(at, addr);
+        self.insert_free(at, addr, REGION_SIZE);
         true
     }
 
@@ -155,19 +226,14 @@ impl MediumHeap {
     /// Frees `addr..addr + size`, merged with the free ranges on either side (in the same
     /// region). If the index has no room for the result, the range is lost instead.
     fn release_range(&mut self, addr: usize, size: usize) {
-        let region = self.region_of(addr);
-        let before = self
-            .by_end
-            .get(&addr)
-            .copied()
-            .filter(|&start| self.region_of(start) == region)
-            .map(|start| (start, self.by_start[&start]));
-        let after = self
-            .by_start
-            .get(&(addr + size))
-            .copied()
-            .filter(|_| addr + size < region + REGION_SIZE)
-            .map(|range| (addr + size, range));
+        let index = self.region_index(addr);
+        let region = &self.regions[index];
+        let (first, end) = (region.granule(addr), region.granule(addr + size));
+        let before = region.start_of_range_ending_at(first).map(|g| {
+            let range = region.range_at(g).expect("the by-end index agrees");
+            (region.base + g * MEDIUM_GRANULE, range)
+        });
+        let after = region.range_at(end).map(|range| (addr + size, range));
         let merged_start = before.map_or(addr, |(start, _)| start);
         let merged_size =
             size + before.map_or(0, |(_, range)| range.size) + after.map_or(0, |(_, r)| r.size);
@@ -179,10 +245,13 @@ impl MediumHeap {
         // Look each neighbour up again as it goes: removing one may move the other in its
         // bucket (both can share one), which changes its slot.
         for (start, _) in before.into_iter().chain(after) {
-            let range = self.by_start[&start];
-            self.remove_free(start, range);
+            let region = &self.regions[index];
+            let range = region
+                .range_at(region.granule(start))
+                .expect("a free neighbour");
+            self.remove_free(index, start, range);
         }
-        self.insert_free(merged_start, merged_size);
+        self.insert_free(index, merged_start, merged_size);
     }
 
     /// Grows the block at `ptr` from `old` to `new` bytes in place, if the range right after
@@ -193,19 +262,21 @@ impl MediumHeap {
         }
         let addr = ptr.addr().get();
         let next = addr + old;
-        let Some(&range) = self.by_start.get(&next) else {
+        let index = self.region_index(addr);
+        let region = &self.regions[index];
+        let Some(range) = region.range_at(region.granule(next)) else {
             return false;
         };
         let extra = new - old;
-        if range.size < extra || next >= self.region_of(addr) + REGION_SIZE {
+        if range.size < extra {
             return false;
         }
         if range.size > extra && self.reserve_one(range.size - extra).is_err() {
             return false;
         }
-        self.remove_free(next, range);
+        self.remove_free(index, next, range);
         if range.size > extra {
-            self.insert_free(next + extra, range.size - extra);
+            self.insert_free(index, next + extra, range.size - extra);
         }
         self.live_bytes += extra;
         true
@@ -224,12 +295,14 @@ impl MediumHeap {
         let mut whole = Vec::new();
         let mut index = 0;
         while index < self.regions.len() {
-            let (base, region) = self.regions[index];
-            match self.by_start.get(&base).copied() {
+            let region = &self.regions[index];
+            let (base, ptr) = (region.base, region.ptr);
+            match region.range_at(0) {
                 Some(range) if range.size == REGION_SIZE && whole.try_reserve(1).is_ok() => {
-                    self.remove_free(base, range);
+                    self.remove_free(index, base, range);
                     self.regions.remove(index);
-                    whole.push(region);
+                    self.bases.remove(index);
+                    whole.push(ptr);
                 }
                 _ => index += 1,
             }
@@ -239,12 +312,12 @@ impl MediumHeap {
 
     /// Every region, for drop.
     pub(crate) fn drain_regions(&mut self) -> impl Iterator<Item = NonNull<u8>> + '_ {
-        self.by_start.clear();
-        self.by_end.clear();
         self.buckets.iter_mut().for_each(Vec::clear);
         self.bitmap = [0; BITMAP_WORDS];
+        self.ranges = 0;
         self.free_bytes = 0;
-        self.regions.drain(..).map(|(_, region)| region)
+        self.bases.clear();
+        self.regions.drain(..).map(|region| region.ptr)
     }
 
     pub(crate) fn region_count(&self) -> usize {
@@ -262,7 +335,8 @@ impl MediumHeap {
         };
         self.buckets[bucket]
             .iter()
-            .map(|start| self.by_start[start].size)
+            .filter_map(|&start| self.range_starting_at(start))
+            .map(|(_, range)| range.size)
             .max()
             .unwrap_or(0)
     }
@@ -273,14 +347,19 @@ impl MediumHeap {
     pub(crate) fn validate(&self, check_zero: bool) -> Result<(), PoolError> {
         let bad = |addr, size, reason| Err(PoolError::CorruptMediumRange { addr, size, reason });
         let in_buckets: usize = self.buckets.iter().map(Vec::len).sum();
+        let by_end: usize = self
+            .regions
+            .iter()
+            .map(|r| r.start_before.iter().filter(|&&s| s != 0).count())
+            .sum();
         for (what, found) in [
-            ("medium free ranges by end vs by start", self.by_end.len()),
+            ("medium free ranges by end vs by start", by_end),
             ("medium free ranges in buckets vs by start", in_buckets),
         ] {
-            if found != self.by_start.len() {
+            if found != self.ranges {
                 return Err(PoolError::CountMismatch {
                     what,
-                    expected: self.by_start.len(),
+                    expected: self.ranges,
                     found,
                 });
             }
@@ -290,40 +369,55 @@ impl MediumHeap {
                 return bad(0, bucket, "bucket bitmap disagrees with the bucket");
             }
         }
-        let mut free = 0;
-        for (&addr, &range) in &self.by_start {
-            let size = range.size;
-            if size == 0 || size % MEDIUM_GRANULE != 0 || addr % MEDIUM_GRANULE != 0 {
-                return bad(addr, size, "not a whole number of granules");
-            }
-            if self.by_end.get(&(addr + size)) != Some(&addr) {
-                return bad(addr, size, "missing from the by-end index");
-            }
-            let bucket = bucket_of(size / MEDIUM_GRANULE);
-            if self.buckets[bucket].get(range.slot) != Some(&addr) {
-                return bad(addr, size, "not in its size bucket");
-            }
-            let Some(region) = self.try_region_of(addr) else {
-                return bad(addr, size, "outside every region");
-            };
-            if addr + size > region + REGION_SIZE {
-                return bad(addr, size, "runs past the end of its region");
-            }
-            if addr != region && self.by_end.contains_key(&addr) {
-                return bad(addr, size, "not merged with the free range before it");
-            }
-            free += size;
-            if check_zero {
-                // SAFETY: the range is free, initialised memory inside one of our live regions.
-                let offset = unsafe { first_nonzero(self.pointer(addr), size) };
-                if offset != size {
-                    return Err(PoolError::FreeBlockNotZero {
-                        block: addr,
-                        size,
-                        offset,
-                    });
+        let (mut free, mut ranges) = (0, 0);
+        for (index, region) in self.regions.iter().enumerate() {
+            // Ranges in address order: each must end before the next begins.
+            let mut previous_end = 0;
+            for g in 0..MAX_GRANULES {
+                let Some(range) = region.range_at(g) else {
+                    continue;
+                };
+                let (addr, size) = (region.base + g * MEDIUM_GRANULE, range.size);
+                if g < previous_end {
+                    return bad(addr, size, "overlaps the previous free range");
+                }
+                let end = g + size / MEDIUM_GRANULE;
+                if end > MAX_GRANULES {
+                    return bad(addr, size, "runs past the end of its region");
+                }
+                if region.start_of_range_ending_at(end) != Some(g) {
+                    return bad(addr, size, "missing from the by-end index");
+                }
+                let bucket = bucket_of(size / MEDIUM_GRANULE);
+                if self.buckets[bucket].get(range.slot) != Some(&addr) {
+                    return bad(addr, size, "not in its size bucket");
+                }
+                if g > 0 && region.start_of_range_ending_at(g).is_some() {
+                    return bad(addr, size, "not merged with the free range before it");
+                }
+                previous_end = end;
+                free += size;
+                ranges += 1;
+                if check_zero {
+                    // SAFETY: the range is free, initialised memory inside one of our live
+                    // regions.
+                    let offset = unsafe { first_nonzero(self.pointer(index, addr), size) };
+                    if offset != size {
+                        return Err(PoolError::FreeBlockNotZero {
+                            block: addr,
+                            size,
+                            offset,
+                        });
+                    }
                 }
             }
+        }
+        if ranges != self.ranges {
+            return Err(PoolError::CountMismatch {
+                what: "medium free ranges",
+                expected: self.ranges,
+                found: ranges,
+            });
         }
         if free != self.free_bytes {
             return Err(PoolError::CountMismatch {
@@ -331,23 +425,6 @@ impl MediumHeap {
                 expected: self.free_bytes,
                 found: free,
             });
-        }
-        // Overlaps: in address order, each range ends before the next begins. (Skipped if
-        // the global allocator refuses the list: validate itself must not abort.)
-        let mut starts = Vec::new();
-        if starts.try_reserve(self.by_start.len()).is_ok() {
-            starts.extend(
-                self.by_start
-                    .iter()
-                    .map(|(&addr, range)| (addr, range.size)),
-            );
-            starts.sort_unstable();
-            for pair in starts.windows(2) {
-                let ((addr, size), (next, next_size)) = (pair[0], pair[1]);
-                if addr + size > next {
-                    return bad(next, next_size, "overlaps the previous free range");
-                }
-            }
         }
         let total = self.regions.len() * REGION_SIZE;
         if free + self.live_bytes + self.lost_bytes > total {
@@ -364,17 +441,21 @@ impl MediumHeap {
 
     /// A free range of at least `granules` granules: the last range of its own bucket if that
     /// one is large enough, else any range of the first non-empty bucket whose every range is.
-    fn find(&self, granules: usize) -> Option<(usize, Range)> {
+    /// Returns the range's region (index), start and size.
+    fn find(&self, granules: usize) -> Option<(usize, usize, Range)> {
         let own = bucket_of(granules);
         if let Some(&start) = self.buckets[own].last() {
-            let range = self.by_start[&start];
+            let (index, range) = self
+                .range_starting_at(start)
+                .expect("bucket entries are indexed");
             if range.size >= granules * MEDIUM_GRANULE {
-                return Some((start, range));
+                return Some((index, start, range));
             }
         }
         let bucket = self.first_bucket_from(bucket_at_least(granules))?;
         let start = *self.buckets[bucket].last()?;
-        Some((start, self.by_start[&start]))
+        let (index, range) = self.range_starting_at(start)?;
+        Some((index, start, range))
     }
 
     /// The first non-empty bucket at or after `from`.
@@ -395,69 +476,86 @@ impl MediumHeap {
     }
 
     /// Makes room to insert one range of `size` bytes without allocating: `Err` (nothing
-    /// changed) if the global allocator refuses.
+    /// changed) if the global allocator refuses. (The per-region index never allocates.)
     fn reserve_one(&mut self, size: usize) -> Result<(), ()> {
         let bucket = bucket_of(size / MEDIUM_GRANULE);
-        self.by_start.try_reserve(1).map_err(|_| ())?;
-        self.by_end.try_reserve(1).map_err(|_| ())?;
         self.buckets[bucket].try_reserve(1).map_err(|_| ())
     }
 
-    /// Indexes a free range; room was reserved by [`reserve_one`](Self::reserve_one).
-    fn insert_free(&mut self, start: usize, size: usize) {
-        let bucket = bucket_of(size / MEDIUM_GRANULE);
+    /// Indexes a free range of the region at `index`; room was reserved by
+    /// [`reserve_one`](Self::reserve_one).
+    fn insert_free(&mut self, index: usize, start: usize, size: usize) {
+        let granules = size / MEDIUM_GRANULE;
+        let bucket = bucket_of(granules);
         let list = &mut self.buckets[bucket];
         let slot = list.len();
         list.push(start);
         self.bitmap[bucket / 64] |= 1 << (bucket % 64);
-        self.by_start.insert(start, Range { size, slot });
-        self.by_end.insert(start + size, start);
+        let region = &mut self.regions[index];
+        let g = region.granule(start);
+        region.size_at[g] = granules as u16;
+        region.slot_at[g] = u32::try_from(slot).expect("fewer than 2^32 free ranges per bucket");
+        region.start_before[g + granules] = (g + 1) as u16;
+        self.ranges += 1;
         self.free_bytes += size;
     }
 
-    /// Takes a free range out of the index (removals never allocate).
-    fn remove_free(&mut self, start: usize, range: Range) {
+    /// Takes a free range of the region at `index` out of the index (removals never allocate).
+    fn remove_free(&mut self, index: usize, start: usize, range: Range) {
         let bucket = bucket_of(range.size / MEDIUM_GRANULE);
         let list = &mut self.buckets[bucket];
         list.swap_remove(range.slot);
         if let Some(&moved) = list.get(range.slot) {
-            self.by_start
-                .get_mut(&moved)
-                .expect("every bucket entry is indexed by start")
-                .slot = range.slot;
+            // The last range of the bucket took the slot; it is often in the same region.
+            let same = self.regions[index].holds(moved);
+            let moved_index = if same {
+                index
+            } else {
+                self.region_index(moved)
+            };
+            let region = &mut self.regions[moved_index];
+            let g = region.granule(moved);
+            region.slot_at[g] = range.slot as u32;
         }
-        if list.is_empty() {
+        if self.buckets[bucket].is_empty() {
             self.bitmap[bucket / 64] &= !(1 << (bucket % 64));
         }
-        self.by_start.remove(&start);
-        self.by_end.remove(&(start + range.size));
+        let region = &mut self.regions[index];
+        let g = region.granule(start);
+        region.size_at[g] = 0;
+        region.start_before[g + range.size / MEDIUM_GRANULE] = 0;
+        self.ranges -= 1;
         self.free_bytes -= range.size;
     }
 
-    /// The region holding `addr`, if any: its base address and pointer.
-    fn region_holding(&self, addr: usize) -> Option<(usize, NonNull<u8>)> {
-        let after = self.regions.partition_point(|&(base, _)| base <= addr);
-        let region = *self.regions.get(after.checked_sub(1)?)?;
-        (addr < region.0 + REGION_SIZE).then_some(region)
+    /// The free range starting at `addr`, if any, and its region's index.
+    fn range_starting_at(&self, addr: usize) -> Option<(usize, Range)> {
+        let index = self.try_region_index(addr)?;
+        let region = &self.regions[index];
+        Some((index, region.range_at(region.granule(addr))?))
     }
 
-    /// The base address of the region holding `addr`, if any.
-    fn try_region_of(&self, addr: usize) -> Option<usize> {
-        self.region_holding(addr).map(|(base, _)| base)
+    /// The index of the region holding `addr`, if any (a binary search over the dense list of
+    /// bases, not over the regions themselves).
+    fn try_region_index(&self, addr: usize) -> Option<usize> {
+        let after = self.bases.partition_point(|&base| base <= addr);
+        let index = after.checked_sub(1)?;
+        (addr < self.bases[index] + REGION_SIZE).then_some(index)
     }
 
-    /// The base address of the region holding `addr`.
-    fn region_of(&self, addr: usize) -> usize {
-        self.try_region_of(addr)
+    /// The index of the region holding `addr`.
+    fn region_index(&self, addr: usize) -> usize {
+        self.try_region_index(addr)
             .expect("address inside a medium region")
     }
 
-    /// A pointer to `addr` with its region's provenance.
-    fn pointer(&self, addr: usize) -> NonNull<u8> {
-        let (_, region) = self
-            .region_holding(addr)
-            .expect("address inside a medium region");
-        region.with_addr(core::num::NonZeroUsize::new(addr).expect("non-null address"))
+    /// A pointer to `addr` (in the region at `index`) with its region's provenance.
+    fn pointer(&self, index: usize, addr: usize) -> NonNull<u8> {
+        let region = &self.regions[index];
+        debug_assert!(region.holds(addr));
+        region
+            .ptr
+            .with_addr(core::num::NonZeroUsize::new(addr).expect("non-null address"))
     }
 }
 
@@ -500,6 +598,52 @@ mod tests {
         let region = unsafe { base.add(offset) };
         assert!(heap.add_region(region));
         heap
+    }
+
+    #[test]
+    fn adjacent_regions_never_merge_across_their_boundary() {
+        let g = MEDIUM_GRANULE;
+        let mut memory = std::vec![0u8; 2 * REGION_SIZE + g];
+        let base = NonNull::new(memory.as_mut_ptr()).unwrap();
+        let offset = base.as_ptr().align_offset(g);
+        let mut heap = MediumHeap::default();
+        // Two regions back to back in memory, added out of address order.
+        // SAFETY: the vector has room for the offset plus two regions.
+        let (first, second) = unsafe { (base.add(offset), base.add(offset + REGION_SIZE)) };
+        assert!(heap.add_region(second));
+        assert!(heap.add_region(first));
+        // Fill both; then free the tail of the first and the head of the second: neighbours in
+        // memory, in different regions.
+        let x = heap.alloc(REGION_SIZE).unwrap();
+        let y = heap.alloc(REGION_SIZE).unwrap();
+        let (x, y) = if x < y { (x, y) } else { (y, x) };
+        assert_eq!(heap.alloc(g), Err(Shortage::NoRange));
+        heap.free(y, REGION_SIZE);
+        let head = heap.alloc(4 * g).unwrap();
+        assert_eq!(head, y, "the head of the second region");
+        let b = heap.alloc(REGION_SIZE - 4 * g).unwrap();
+        heap.shrink_in_place(x, REGION_SIZE, REGION_SIZE - 4 * g);
+        // SAFETY: in the first region, 4 granules before its end.
+        let tail = unsafe { x.add(REGION_SIZE - 4 * g) };
+        assert_eq!(
+            tail.addr().get() + 4 * g,
+            head.addr().get(),
+            "neighbours in memory"
+        );
+        heap.free(head, 4 * g);
+        assert_eq!(heap.validate(true), Ok(()));
+        assert_eq!(
+            heap.largest_free(),
+            4 * g,
+            "two ranges, not one across the boundary"
+        );
+        assert_eq!(heap.free_bytes(), 8 * g);
+        heap.free(x, REGION_SIZE - 4 * g);
+        heap.free(b, REGION_SIZE - 4 * g);
+        assert_eq!(heap.validate(true), Ok(()));
+        assert_eq!(heap.largest_free(), REGION_SIZE);
+        assert_eq!(heap.take_free_regions().len(), 2);
+        assert_eq!(heap.region_count(), 0);
     }
 
     #[test]
