@@ -590,12 +590,12 @@ impl MemoryArena {
     /// `SharedArena` pools its lanes' chunks so that whichever thread allocates next gets one.
     #[cfg(feature = "std")]
     pub(crate) fn reset_handing_over_largest(&mut self) -> Option<NonNull<ChunkFooter>> {
-        self.reset();
-        let kept = self.current.take()?;
-        self.cursor.set(NonNull::dangling());
-        self.end.set(NonNull::dangling());
+        let kept = self.drain_keeping_largest()?;
         // SAFETY: the chunk is live; it just stopped being this arena's.
-        let size = unsafe { kept.as_ref() }.layout.size();
+        let footer = unsafe { kept.as_ref() };
+        // Its link still names a chunk of this arena that may be freed: it is in no list now.
+        footer.prev.set(None);
+        let size = footer.layout.size();
         self.capacity.set(self.capacity.get() - size);
         self.chunk_count.set(self.chunk_count.get() - 1);
         Some(kept)
@@ -715,6 +715,14 @@ impl MemoryArena {
     /// assert_eq!(arena.allocated_bytes(), 0);
     /// ```
     pub fn reset(&mut self) {
+        if let Some(kept) = self.drain_keeping_largest() {
+            self.install(kept);
+        }
+    }
+
+    /// Empties the arena (wiping as configured) and frees every chunk but the largest, which
+    /// is returned, in no list, still counted in this arena's capacity.
+    fn drain_keeping_largest(&mut self) -> Option<NonNull<ChunkFooter>> {
         let mut largest: Option<NonNull<ChunkFooter>> = None;
         self.drain_chunks(|chunk, size| {
             // SAFETY: `kept` is live: it is the chunk being kept.
@@ -728,9 +736,7 @@ impl MemoryArena {
                 self.forget_chunk(release);
             }
         });
-        if let Some(kept) = largest {
-            self.install(kept);
-        }
+        largest
     }
 
     /// Frees everything allocated but keeps every chunk (zeroed, when zeroing is on) for reuse:
