@@ -966,7 +966,7 @@ impl<R: RawMutex> Pool<R> {
             if slot.thread.is_some_and(|thread| thread != me) {
                 continue;
             }
-            let mut walked = 0;
+            let (mut walked, mut grown_by_limits) = (0, 0);
             for class in 0..CLASS_COUNT {
                 // SAFETY: the cache is ours or ownerless (and we hold the list lock, which an
                 // adopter needs); `class` is in range.
@@ -980,13 +980,15 @@ impl<R: RawMutex> Pool<R> {
                 }
                 // SAFETY: as above.
                 let limit = unsafe { cache.limit(class) };
-                if len > limit || limit > thread_cache::grown_bin_capacity(class) {
+                let start = thread_cache::bin_capacity(class);
+                if len > limit || limit < start || limit > thread_cache::grown_bin_capacity(class) {
                     return Err(PoolError::CountMismatch {
                         what: "blocks a thread cache's bin may hold",
                         expected: thread_cache::grown_bin_capacity(class),
                         found: limit.max(len),
                     });
                 }
+                grown_by_limits += (limit - start) * class_size(class);
                 walked += len;
                 for block in blocks {
                     validate_cached_block(heaps, block, class, self.config.zero_on_free)?;
@@ -994,6 +996,13 @@ impl<R: RawMutex> Pool<R> {
             }
             // SAFETY: as above.
             let grown = unsafe { cache.grown_bytes() };
+            if grown != grown_by_limits {
+                return Err(PoolError::CountMismatch {
+                    what: "bytes a thread cache's bins grew by, against their limits",
+                    expected: grown_by_limits,
+                    found: grown,
+                });
+            }
             if grown > thread_cache::CACHE_GROWTH_BYTES {
                 return Err(PoolError::CountMismatch {
                     what: "bytes a thread cache's bins grew by",

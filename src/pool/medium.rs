@@ -79,7 +79,6 @@ const _: () = assert!(MAX_GRANULES <= u16::MAX as usize);
 /// starts or ends at an address is two array reads, no hashing (two hash maps keyed by address
 /// spent 57% of a medium-size trace's time; 8 bytes per 256-byte granule instead, 3%).
 struct Region {
-    base: usize,
     /// The region's pointer: its provenance is what blocks are handed out with.
     ptr: NonNull<u8>,
     /// For a free range starting at granule `g`: its size in granules (0: none starts there).
@@ -101,7 +100,6 @@ impl Region {
             Some(entries)
         }
         Some(Self {
-            base: ptr.addr().get(),
             ptr,
             size_at: zeroed(MAX_GRANULES)?,
             slot_at: zeroed(MAX_GRANULES)?,
@@ -109,15 +107,20 @@ impl Region {
         })
     }
 
+    /// The region's first address.
+    fn base(&self) -> usize {
+        self.ptr.addr().get()
+    }
+
     /// Whether `addr` lies in the region.
     fn holds(&self, addr: usize) -> bool {
-        addr.wrapping_sub(self.base) < REGION_SIZE
+        addr.wrapping_sub(self.base()) < REGION_SIZE
     }
 
     /// The granule at `addr`, which lies in the region or just past its end.
     fn granule(&self, addr: usize) -> usize {
-        debug_assert!(addr >= self.base && addr - self.base <= REGION_SIZE);
-        (addr - self.base) / MEDIUM_GRANULE
+        debug_assert!(addr >= self.base() && addr - self.base() <= REGION_SIZE);
+        (addr - self.base()) / MEDIUM_GRANULE
     }
 
     /// The free range starting at granule `g` (`None` past the last granule).
@@ -146,8 +149,6 @@ pub(crate) struct MediumHeap {
     buckets: [Vec<usize>; BUCKETS],
     /// Bit `b` set when bucket `b` is non-empty.
     bitmap: [u64; BITMAP_WORDS],
-    /// How many free ranges are indexed.
-    ranges: usize,
     /// Bytes in the indexed free ranges.
     free_bytes: usize,
     /// Bytes of freed ranges the index had no room for: zeroed, unusable until the pool drops.
@@ -164,7 +165,6 @@ impl Default for MediumHeap {
             bases: Vec::new(),
             buckets: core::array::from_fn(|_| Vec::new()),
             bitmap: [0; BITMAP_WORDS],
-            ranges: 0,
             free_bytes: 0,
             lost_bytes: 0,
             live_blocks: 0,
@@ -231,7 +231,7 @@ impl MediumHeap {
         let (first, end) = (region.granule(addr), region.granule(addr + size));
         let before = region.start_of_range_ending_at(first).map(|g| {
             let range = region.range_at(g).expect("the by-end index agrees");
-            (region.base + g * MEDIUM_GRANULE, range)
+            (region.base() + g * MEDIUM_GRANULE, range)
         });
         let after = region.range_at(end).map(|range| (addr + size, range));
         let merged_start = before.map_or(addr, |(start, _)| start);
@@ -296,7 +296,7 @@ impl MediumHeap {
         let mut index = 0;
         while index < self.regions.len() {
             let region = &self.regions[index];
-            let (base, ptr) = (region.base, region.ptr);
+            let (base, ptr) = (region.base(), region.ptr);
             match region.range_at(0) {
                 Some(range) if range.size == REGION_SIZE && whole.try_reserve(1).is_ok() => {
                     self.remove_free(index, base, range);
@@ -314,7 +314,6 @@ impl MediumHeap {
     pub(crate) fn drain_regions(&mut self) -> impl Iterator<Item = NonNull<u8>> + '_ {
         self.buckets.iter_mut().for_each(Vec::clear);
         self.bitmap = [0; BITMAP_WORDS];
-        self.ranges = 0;
         self.free_bytes = 0;
         self.bases.clear();
         self.regions.drain(..).map(|region| region.ptr)
@@ -346,24 +345,6 @@ impl MediumHeap {
     /// read zero.
     pub(crate) fn validate(&self, check_zero: bool) -> Result<(), PoolError> {
         let bad = |addr, size, reason| Err(PoolError::CorruptMediumRange { addr, size, reason });
-        let in_buckets: usize = self.buckets.iter().map(Vec::len).sum();
-        let by_end: usize = self
-            .regions
-            .iter()
-            .map(|r| r.start_before.iter().filter(|&&s| s != 0).count())
-            .sum();
-        for (what, found) in [
-            ("medium free ranges by end vs by start", by_end),
-            ("medium free ranges in buckets vs by start", in_buckets),
-        ] {
-            if found != self.ranges {
-                return Err(PoolError::CountMismatch {
-                    what,
-                    expected: self.ranges,
-                    found,
-                });
-            }
-        }
         for bucket in 0..BUCKETS {
             if self.bucket_has_ranges(bucket) == self.buckets[bucket].is_empty() {
                 return bad(0, bucket, "bucket bitmap disagrees with the bucket");
@@ -377,7 +358,7 @@ impl MediumHeap {
                 let Some(range) = region.range_at(g) else {
                     continue;
                 };
-                let (addr, size) = (region.base + g * MEDIUM_GRANULE, range.size);
+                let (addr, size) = (region.base() + g * MEDIUM_GRANULE, range.size);
                 if g < previous_end {
                     return bad(addr, size, "overlaps the previous free range");
                 }
@@ -412,12 +393,24 @@ impl MediumHeap {
                 }
             }
         }
-        if ranges != self.ranges {
-            return Err(PoolError::CountMismatch {
-                what: "medium free ranges",
-                expected: self.ranges,
-                found: ranges,
-            });
+        // Each index holds exactly the ranges the walk by start found.
+        let in_buckets: usize = self.buckets.iter().map(Vec::len).sum();
+        let by_end: usize = self
+            .regions
+            .iter()
+            .map(|r| r.start_before.iter().filter(|&&s| s != 0).count())
+            .sum();
+        for (what, found) in [
+            ("medium free ranges by end vs by start", by_end),
+            ("medium free ranges in buckets vs by start", in_buckets),
+        ] {
+            if found != ranges {
+                return Err(PoolError::CountMismatch {
+                    what,
+                    expected: ranges,
+                    found,
+                });
+            }
         }
         if free != self.free_bytes {
             return Err(PoolError::CountMismatch {
@@ -496,7 +489,6 @@ impl MediumHeap {
         region.size_at[g] = granules as u16;
         region.slot_at[g] = u32::try_from(slot).expect("fewer than 2^32 free ranges per bucket");
         region.start_before[g + granules] = (g + 1) as u16;
-        self.ranges += 1;
         self.free_bytes += size;
     }
 
@@ -524,7 +516,6 @@ impl MediumHeap {
         let g = region.granule(start);
         region.size_at[g] = 0;
         region.start_before[g + range.size / MEDIUM_GRANULE] = 0;
-        self.ranges -= 1;
         self.free_bytes -= range.size;
     }
 
