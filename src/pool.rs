@@ -35,9 +35,10 @@
 //! throughput grows with the cores until threads outnumber shards, and even then contention is
 //! a thirty-second of a lock-per-operation design. What does not scale is memory held idle: a
 //! thread's cache keeps at most 8 KiB per size class (two blocks for classes above 4 KiB: about
-//! 500 KiB if it used every class), plus up to 512 KiB more in the bins that grew because the
-//! thread kept refilling them (up to 64 KiB a class), given back when the thread exits or
-//! calls `trim`.
+//! 500 KiB if it used every class), plus up to 4 MiB more in the bins that grew because the
+//! thread kept refilling them (up to 1 MiB a class; `PoolBuilder::thread_cache_bytes` sets the
+//! budget), given back when the thread exits, calls `trim`, or needs memory that `max_bytes`
+//! would refuse.
 
 mod builder;
 #[cfg(feature = "debug")]
@@ -52,7 +53,7 @@ pub(crate) mod slab;
 #[cfg(feature = "std")]
 mod thread_cache;
 
-pub use builder::PoolBuilder;
+pub use builder::{DEFAULT_THREAD_CACHE_BYTES, PoolBuilder};
 #[cfg(feature = "debug")]
 pub use debug::LiveAllocation;
 pub use dump::{ClassUsage, PoolDump};
@@ -167,6 +168,8 @@ pub(crate) struct Config {
     /// with no thread-local lookup. Set only through `PoolBuilder<LocalLock>`, whose pools are
     /// `!Sync`, so one thread at a time uses it.
     pub(crate) owned_cache: bool,
+    /// With `thread_cache`: how many bytes of room each cache's bins may gain by growing.
+    pub(crate) thread_cache_bytes: usize,
 }
 
 /// Empty slabs waiting for reuse by any shard and class (zeroed when zeroing is on).
@@ -305,7 +308,7 @@ impl<R: RawMutex> Pool<R> {
             let list = std::sync::Arc::new(thread_cache::CacheList::new(Vec::new()));
             // If the cache cannot be had, the pool works through its shard lock instead.
             let owned = if config.owned_cache {
-                thread_cache::new_unowned(&list)
+                thread_cache::new_unowned(&list, config.thread_cache_bytes)
             } else {
                 None
             };
@@ -409,6 +412,27 @@ impl<R: RawMutex> Pool<R> {
         ptr
     }
 
+    /// As [`Pool::system_alloc`], but when `max_bytes` is what refuses, first gives back the
+    /// idle memory the pool holds (as [`Pool::trim`]: the calling thread's cached blocks,
+    /// empty slabs, free regions) and tries once more, so that free blocks of one size kept
+    /// for reuse never make a request of another size fail. Only with no lock of the pool
+    /// held: `trim` takes them.
+    fn system_alloc_or_trim(&self, layout: Layout) -> Option<NonNull<u8>> {
+        if let Some(ptr) = self.system_alloc(layout) {
+            return Some(ptr);
+        }
+        let over_limit = self
+            .reserved
+            .load(Ordering::Relaxed)
+            .checked_add(layout.size())
+            .is_none_or(|total| total > self.config.max_bytes);
+        if layout.align() > MAX_SYSTEM_ALIGN || !over_limit {
+            return None;
+        }
+        self.trim();
+        self.system_alloc(layout)
+    }
+
     /// Gives memory back to the system.
     ///
     /// # Safety
@@ -485,7 +509,7 @@ impl<R: RawMutex> Pool<R> {
             return Some(unsafe { cache.get() });
         }
         let (id, list) = self.thread_caches.as_ref()?;
-        thread_cache::current(*id, list)
+        thread_cache::current(*id, list, self.config.thread_cache_bytes)
     }
 
     #[inline(always)]
@@ -612,10 +636,11 @@ impl<R: RawMutex> Pool<R> {
     /// An empty slab: from the cache, or new from the system.
     #[cold]
     fn new_slab(&self) -> Option<NonNull<Slab>> {
-        if let Some(slab) = self.cache.lock().0.pop() {
-            return Some(slab);
+        let cached = self.cache.lock().0.pop();
+        if cached.is_some() {
+            return cached;
         }
-        self.system_alloc(SLAB_LAYOUT).map(NonNull::cast)
+        self.system_alloc_or_trim(SLAB_LAYOUT).map(NonNull::cast)
     }
 
     /// # Safety
@@ -730,9 +755,13 @@ impl<R: RawMutex> Pool<R> {
             // The global allocator refused the index room to split a range.
             Err(medium::Shortage::Index) => None,
             Err(medium::Shortage::NoRange) => {
+                // A new region, with the lock released: making room may need `trim`.
+                drop(heap);
                 let region_layout =
                     Layout::from_size_align(REGION_SIZE, 4096).expect("region layout");
-                match self.system_alloc(region_layout) {
+                let region = self.system_alloc_or_trim(region_layout);
+                heap = self.medium.lock();
+                match region {
                     Some(region) if heap.add_region(region) => {
                         // Fails only for want of index room; the region then stays, free and
                         // indexed, for the next request.
@@ -776,7 +805,7 @@ impl<R: RawMutex> Pool<R> {
         layout: Layout,
         counted: usize,
     ) -> Result<NonNull<u8>, AllocError> {
-        let Some(ptr) = self.system_alloc(system) else {
+        let Some(ptr) = self.system_alloc_or_trim(system) else {
             return Err(self.out_of_memory(layout));
         };
         let mut large = self.large.lock();
@@ -1003,10 +1032,19 @@ impl<R: RawMutex> Pool<R> {
                     found: grown,
                 });
             }
-            if grown > thread_cache::CACHE_GROWTH_BYTES {
+            // SAFETY: as above.
+            let budget = unsafe { cache.growth_budget() };
+            if budget != self.config.thread_cache_bytes {
                 return Err(PoolError::CountMismatch {
-                    what: "bytes a thread cache's bins grew by",
-                    expected: thread_cache::CACHE_GROWTH_BYTES,
+                    what: "growth budget of a thread cache, against the pool's setting",
+                    expected: self.config.thread_cache_bytes,
+                    found: budget,
+                });
+            }
+            if grown > budget {
+                return Err(PoolError::CountMismatch {
+                    what: "bytes a thread cache's bins grew by, against their budget",
+                    expected: budget,
                     found: grown,
                 });
             }

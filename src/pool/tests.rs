@@ -435,8 +435,9 @@ fn class_of(size: usize) -> usize {
 #[test]
 fn a_full_bin_flushes_a_batch_back_to_the_slabs() {
     let pool = MemoryPool::new();
-    let l = layout(64, 8);
-    let class = class_of(64);
+    // A class whose grown bin holds a thousand blocks (64-byte bins grow to 16,384).
+    let l = layout(1024, 8);
+    let class = class_of(1024);
     let (most, batch) = (
         thread_cache::grown_bin_capacity(class),
         thread_cache::batch_size(class),
@@ -513,10 +514,13 @@ fn a_bin_grows_while_its_thread_keeps_refilling() {
 #[cfg(feature = "std")]
 #[test]
 fn bins_grow_within_the_cache_budget() {
-    let pool = MemoryPool::new();
+    const BUDGET: usize = 96 * 1024;
+    let pool = MemoryPool::builder().thread_cache_bytes(BUDGET).build();
     let cache = pool.thread_cache().expect("MemoryPool has thread caches");
-    // Twelve classes, each allocated to twice its grown capacity: each would grow by 56 KiB,
-    // more than the budget allows for all of them.
+    // SAFETY: this thread owns its cache.
+    assert_eq!(unsafe { cache.growth_budget() }, BUDGET);
+    // Twelve classes, each cycling 32 KiB of blocks: together they would grow by ~384 KiB,
+    // four times the budget.
     let sizes = [
         512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584,
     ];
@@ -524,8 +528,9 @@ fn bins_grow_within_the_cache_budget() {
     assert_eq!(classes.len(), sizes.len(), "distinct classes");
     for &size in &sizes {
         let l = layout(size, 16);
-        let n = 2 * thread_cache::grown_bin_capacity(class_of(size));
-        let blocks: std::vec::Vec<_> = (0..n).map(|_| pool.allocate(l).unwrap()).collect();
+        let blocks: std::vec::Vec<_> = (0..32 * 1024 / size)
+            .map(|_| pool.allocate(l).unwrap())
+            .collect();
         for block in blocks {
             // SAFETY: live with `l`.
             unsafe { pool.deallocate(block.cast(), l) };
@@ -533,19 +538,16 @@ fn bins_grow_within_the_cache_budget() {
     }
     // SAFETY: this thread owns its cache.
     let grown = unsafe { cache.grown_bytes() };
+    assert!(grown <= BUDGET, "{grown} bytes of growth");
+    // The largest step is a batch of 512-byte blocks (8: 4 KiB).
     assert!(
-        grown <= thread_cache::CACHE_GROWTH_BYTES,
-        "{grown} bytes of growth"
-    );
-    assert!(
-        grown + 4096 * 4 > thread_cache::CACHE_GROWTH_BYTES,
+        grown + 4096 > BUDGET,
         "growth stopped only at the budget: {grown} bytes"
     );
     let stopped = sizes.iter().filter(|&&size| {
-        let class = class_of(size);
         // SAFETY: as above.
-        let limit = unsafe { cache.limit(class) };
-        limit < thread_cache::grown_bin_capacity(class)
+        let limit = unsafe { cache.limit(class_of(size)) };
+        limit < 32 * 1024 / size
     });
     assert!(
         stopped.count() > 0,
@@ -554,6 +556,122 @@ fn bins_grow_within_the_cache_budget() {
     assert_eq!(pool.validate(), Ok(()));
     pool.trim();
     assert_eq!(pool.stats().reserved_bytes, 0);
+}
+
+/// Cycles `n` blocks of `l` through `pool` `rounds` times; returns the blocks cached after
+/// each round.
+#[cfg(feature = "std")]
+fn cycle(pool: &LocalPool, l: Layout, n: usize, rounds: usize) -> std::vec::Vec<usize> {
+    (0..rounds)
+        .map(|_| {
+            let blocks: std::vec::Vec<_> = (0..n).map(|_| pool.allocate(l).unwrap()).collect();
+            for block in blocks {
+                // SAFETY: live with `l`.
+                unsafe { pool.deallocate(block.cast(), l) };
+            }
+            pool.stats().cached_blocks
+        })
+        .collect()
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn thread_cache_bytes_sets_how_far_a_bin_grows() {
+    let n = scaled(10_000);
+    let l = layout(64, 8);
+    let class = class_of(64);
+    let start = thread_cache::bin_capacity(class);
+    // The default budget keeps a whole batch of 64-byte blocks: after the first round every
+    // block is in the bin (with what the last refill left), and the count stays put.
+    let pool = LocalPool::new();
+    let cached = cycle(&pool, l, n, 3);
+    assert!(cached[0] >= n, "{cached:?}");
+    assert_eq!(cached[1], cached[0]);
+    assert_eq!(cached[2], cached[0]);
+    assert_eq!(pool.validate(), Ok(()));
+    // No budget: the bin never grows, so frees past its starting size go back to the slabs.
+    let pool = LocalPool::builder().thread_cache_bytes(0).build();
+    let cached = cycle(&pool, l, n, 2);
+    assert!(cached.iter().all(|&c| c <= start), "{cached:?}");
+    assert_eq!(pool.validate(), Ok(()));
+    // A budget of 8 KiB: 128 blocks of growth beyond the start.
+    let pool = LocalPool::builder().thread_cache_bytes(8 * 1024).build();
+    let cached = cycle(&pool, l, n, 2);
+    let most = start + 8 * 1024 / class_size(class);
+    assert!(cached.iter().all(|&c| c <= most), "{cached:?}");
+    assert!(cached.iter().all(|&c| c > start), "{cached:?}");
+    assert_eq!(pool.validate(), Ok(()));
+}
+
+#[cfg(feature = "std")]
+static RECLAIM_HANDLER_CALLS: AtomicUsize = AtomicUsize::new(0);
+#[cfg(feature = "std")]
+fn count_reclaim_oom(_: Layout) {
+    RECLAIM_HANDLER_CALLS.fetch_add(1, Ordering::SeqCst);
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn max_bytes_empties_the_cache_before_refusing_another_size() {
+    let pool = LocalPool::builder()
+        .max_bytes(2 * SLAB_SIZE)
+        .oom_handler(count_reclaim_oom)
+        .build();
+    // Two slabs of 64-byte blocks, all freed into the pool's cache (which now holds both
+    // slabs as used).
+    let small = layout(64, 8);
+    let n = 2 * SLAB_SIZE / class_size(class_of(64)) - 64;
+    let cached = cycle(&pool, small, n, 1)[0];
+    assert!(cached >= n, "{cached} blocks cached");
+    assert_eq!(pool.stats().reserved_bytes, 2 * SLAB_SIZE);
+    // Another class needs a slab of its own: the pool gives the idle ones back first.
+    let big = layout(2048, 8);
+    let block = pool.allocate(big).expect("the cached blocks made way");
+    assert_eq!(RECLAIM_HANDLER_CALLS.load(Ordering::SeqCst), 0);
+    // Only what the refill of the new class left is cached.
+    assert!(pool.stats().cached_blocks < thread_cache::batch_size(class_of(2048)));
+    assert_eq!(pool.stats().reserved_bytes, SLAB_SIZE);
+    assert_eq!(pool.validate(), Ok(()));
+    // The same for a request past the slabs, straight from the system.
+    // SAFETY: live with `big`.
+    unsafe { pool.deallocate(block.cast(), big) };
+    // (An alignment past the medium granule sends it to the system whatever its size.)
+    let large = layout(SLAB_SIZE + SLAB_SIZE / 2, 512);
+    let block = pool.allocate(large).expect("the cached slab made way");
+    // SAFETY: live with `large`; fresh memory reads as zero.
+    assert!(unsafe { is_zeroed(block.cast(), large.size()) });
+    // SAFETY: as above.
+    unsafe { pool.deallocate(block.cast(), large) };
+    assert_eq!(RECLAIM_HANDLER_CALLS.load(Ordering::SeqCst), 0);
+    // What the limit refuses even then is refused, with the handler called once.
+    assert!(pool.allocate(layout(3 * SLAB_SIZE, 8)).is_err());
+    assert_eq!(RECLAIM_HANDLER_CALLS.load(Ordering::SeqCst), 1);
+    assert_eq!(pool.validate(), Ok(()));
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn max_bytes_gives_idle_slabs_back_before_refusing_a_region() {
+    use crate::pool::medium::REGION_SIZE;
+    let pool = LocalPool::builder().max_bytes(REGION_SIZE).build();
+    // A region's worth of 1 KiB blocks, freed: some stay cached, the rest go back to slabs
+    // that are kept, empty, for reuse.
+    let small = layout(1024, 8);
+    let n = REGION_SIZE / SLAB_SIZE * (SLAB_SIZE / class_size(class_of(1024)) - 4);
+    cycle(&pool, small, n, 1);
+    assert!(pool.stats().reserved_bytes >= REGION_SIZE / 2);
+    // A medium block needs a region: everything idle goes back first.
+    let medium = layout(8 * 1024 + 256, 8);
+    assert!(matches!(
+        route(medium, 1),
+        crate::pool::size_class::Route::Medium(_)
+    ));
+    let block = pool.allocate(medium).expect("the idle slabs made way");
+    assert_eq!(pool.stats().reserved_bytes, REGION_SIZE);
+    assert_eq!(pool.stats().cached_blocks, 0);
+    assert_eq!(pool.validate(), Ok(()));
+    // SAFETY: live with `medium`.
+    unsafe { pool.deallocate(block.cast(), medium) };
 }
 
 #[cfg(feature = "std")]
