@@ -1071,11 +1071,20 @@ impl<T: ?Sized, A: Allocator, C: RefCount> MemoryPointer<T, A, C> {
         struct Release<'a, T: ?Sized, A: Allocator, C: RefCount>(&'a MemoryPointer<T, A, C>);
         impl<T: ?Sized, A: Allocator, C: RefCount> Drop for Release<'_, T, A, C> {
             fn drop(&mut self) {
-                self.0.wipe_value();
-                drop(WeakPointer {
+                let weak = ManuallyDrop::new(WeakPointer::<T, A, C> {
                     ptr: self.0.ptr,
                     _owns: PhantomData,
                 });
+                if weak.counts().1.load(Ordering::Acquire) == 1 {
+                    // No weak pointer is left (see `WeakPointer::drop`): the whole allocation
+                    // is wiped and freed at once, the value's bytes with it.
+                    // SAFETY: the joint weak reference is the last reference of any kind,
+                    // and the value was dropped.
+                    unsafe { weak.free_last() };
+                    return;
+                }
+                self.0.wipe_value();
+                drop(ManuallyDrop::into_inner(weak));
             }
         }
         let release = Release(self);
@@ -1243,9 +1252,22 @@ impl<T: ?Sized, A: Allocator, C: RefCount> Drop for WeakPointer<T, A, C> {
             }
             C::fence(Ordering::Acquire);
         }
-        // The last reference of any kind: take the allocator out, wipe everything, free.
-        // SAFETY: no other owner exists; the value is already dropped (strong hit zero before
-        // the joint weak reference was released). The header is read, never referenced.
+        // SAFETY: the last reference of any kind; the value is already dropped (strong hit
+        // zero before the joint weak reference was released).
+        unsafe { self.free_last() };
+    }
+}
+
+impl<T: ?Sized, A: Allocator, C: RefCount> WeakPointer<T, A, C> {
+    /// Takes the allocator out, wipes the whole allocation and frees it.
+    ///
+    /// # Safety
+    ///
+    /// `self` is the last reference of any kind (strong or weak) to the allocation, the
+    /// value was dropped (or moved out), and `self` is not used (or dropped) afterwards.
+    unsafe fn free_last(&self) {
+        // SAFETY: no other owner exists (the caller's promise). The header is read, never
+        // referenced.
         unsafe {
             let inner = self.ptr.as_ptr();
             let alloc = ptr::addr_of!((*inner).alloc).read();

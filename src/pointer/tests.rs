@@ -71,6 +71,32 @@ fn memory_is_wiped_before_it_goes_back() {
 }
 
 #[test]
+fn the_value_is_wiped_while_weak_pointers_keep_the_memory() {
+    let pool = LocalPool::builder().zero_on_free(false).build();
+    let secret = MemoryPointer::new_in([0xA5u8; 200], &pool);
+    let start = secret.ptr.cast::<u8>();
+    // Through the allocation's own pointer: a reference to the value dies with the value.
+    let offset = NonNull::from(&*secret).cast::<u8>().addr().get() - start.addr().get();
+    // SAFETY: the value lies `offset` bytes into the allocation.
+    let value = unsafe { start.add(offset) };
+    let weak = MemoryPointer::downgrade(&secret);
+    drop(secret);
+    assert!(weak.upgrade().is_none());
+    // SAFETY: the weak pointer keeps the allocation alive; the value's bytes are plain bytes.
+    let bytes = unsafe { core::slice::from_raw_parts(value.as_ptr(), 200) };
+    assert!(bytes.iter().all(|&b| b == 0), "the value was wiped");
+    drop(weak);
+    // Freed now: the whole allocation was wiped (the pool keeps its link in the first word).
+    let (layout, _) = inner_layout::<&LocalPool, Atomic>(Layout::new::<[u8; 200]>()).unwrap();
+    let block = pool.allocate(layout).unwrap();
+    assert_eq!(block.cast::<u8>(), start, "same block reused");
+    // SAFETY: a live block of `layout.size()` initialised bytes.
+    assert!(unsafe { block.as_ref() }[8..].iter().all(|&b| b == 0));
+    // SAFETY: live with `layout`.
+    unsafe { pool.deallocate(block.cast(), layout) };
+}
+
+#[test]
 fn get_mut_make_mut_and_try_unwrap_respect_other_owners() {
     let mut a = MemoryPointer::new(String::from("a"));
     let b = a.clone();
