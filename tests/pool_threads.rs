@@ -120,3 +120,66 @@ fn threads_share_collections_through_the_pool() {
     assert_eq!(pool.stats().live_bytes, 0);
     assert_eq!(pool.validate(), Ok(()));
 }
+
+#[test]
+fn threads_under_a_tight_limit_trim_without_deadlock_or_damage() {
+    // Each thread cycles batches of its own size class: together they want more than the
+    // limit, so allocations that would cross it make the pool trim (from inside `allocate`,
+    // while other threads allocate and free) before refusing.
+    // (Under Miri, four threads of 64-512 B classes: three 64 KiB slabs for four classes.)
+    const LIMIT: usize = if cfg!(miri) { 192 << 10 } else { 2 << 20 };
+    let pool = MemoryPool::builder().max_bytes(LIMIT).build();
+    let (rounds, batch) = if cfg!(miri) { (3, 40) } else { (200, 400) };
+    let refused = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let (pool, refused) = (&pool, &refused);
+            s.spawn(move || {
+                let layout = Layout::from_size_align(64 << (t % 7), 8).unwrap();
+                for round in 0..rounds {
+                    let fill = (round as u8) | 1;
+                    let mut live = Vec::new();
+                    for _ in 0..batch {
+                        match pool.allocate(layout) {
+                            Ok(block) => {
+                                let ptr = block.cast::<u8>();
+                                // SAFETY: a fresh block of `layout.size()` bytes.
+                                let bytes = unsafe {
+                                    std::slice::from_raw_parts_mut(ptr.as_ptr(), layout.size())
+                                };
+                                assert!(bytes.iter().all(|&b| b == 0), "fresh block not zero");
+                                bytes.fill(fill);
+                                live.push(Parcel(ptr, layout, fill));
+                            }
+                            Err(_) => {
+                                refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
+                        }
+                    }
+                    assert!(pool.stats().reserved_bytes <= LIMIT);
+                    for parcel in live {
+                        parcel.check();
+                        // SAFETY: live with its layout.
+                        unsafe { pool.deallocate(parcel.0, parcel.1) };
+                    }
+                }
+            });
+        }
+    });
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.live_bytes, stats.live_allocations),
+        (0, 0),
+        "{stats:?}"
+    );
+    assert!(stats.reserved_bytes <= LIMIT, "{stats:?}");
+    assert_eq!(pool.validate(), Ok(()));
+    // Some requests may be refused (other threads' caches are theirs to give back), but the
+    // limit never made the pool useless: most went through.
+    let refused = refused.into_inner();
+    assert!(
+        refused < THREADS * rounds * batch / 2,
+        "{refused} of {} refused",
+        THREADS * rounds * batch
+    );
+}
