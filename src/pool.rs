@@ -523,6 +523,24 @@ impl<R: RawMutex> Pool<R> {
         if let Some(cache) = self.thread_cache() {
             return self.alloc_cached(cache, class, layout, counted);
         }
+        let (ptr, _reuse) = self.alloc_from_shard(class, layout, Some(counted))?;
+        #[cfg(feature = "debug")]
+        if _reuse {
+            log::trace!("pool reuse {ptr:p} (class {} B)", class_size(class));
+            debug::check_reused(ptr, class_size(class), self.config.zero_on_free);
+        }
+        Ok(ptr)
+    }
+
+    /// A block of `class` straight from the home shard's slabs (adding a slab if it has none
+    /// free), with its link cleared when zeroing is on: `(block, reuse)`. With `count`, counts
+    /// the allocation in the shard's counters, under the lock already held.
+    fn alloc_from_shard(
+        &self,
+        class: usize,
+        layout: Layout,
+        count: Option<usize>,
+    ) -> Result<(NonNull<u8>, bool), AllocError> {
         let mut heap = self.home_shard().lock();
         let (ptr, reuse) = match heap.alloc(class, self.config.zero_on_free) {
             Some(hit) => hit,
@@ -533,14 +551,10 @@ impl<R: RawMutex> Pool<R> {
                     .expect("a fresh slab has a free block")
             }
         };
-        heap.counters.on_alloc(counted, reuse);
-        drop(heap);
-        #[cfg(feature = "debug")]
-        if reuse {
-            log::trace!("pool reuse {ptr:p} (class {} B)", class_size(class));
-            debug::check_reused(ptr, class_size(class), self.config.zero_on_free);
+        if let Some(counted) = count {
+            heap.counters.on_alloc(counted, reuse);
         }
-        Ok(ptr)
+        Ok((ptr, reuse))
     }
 
     /// Gives the home shard a fresh slab for `class` and returns the shard, locked; on failure
@@ -578,27 +592,24 @@ impl<R: RawMutex> Pool<R> {
         layout: Layout,
         counted: usize,
     ) -> Result<NonNull<u8>, AllocError> {
-        let zero = self.config.zero_on_free;
         // SAFETY: the calling thread owns `cache`, and `class` comes from `class_index`.
-        let (ptr, fresh) = match unsafe { cache.pop(class, zero) } {
+        let (ptr, fresh) = match unsafe { cache.pop(class) } {
             Some(hit) => hit,
-            None => {
-                self.refill(cache, class, layout)?;
-                // SAFETY: as above.
-                unsafe { cache.pop(class, zero) }.expect("a refill leaves a block in the bin")
-            }
+            None => self.refill(cache, class, layout)?,
         };
         cache.counters.on_alloc(counted, !fresh);
         #[cfg(feature = "debug")]
         if !fresh {
             log::trace!("pool reuse {ptr:p} (class {} B)", class_size(class));
-            debug::check_reused(ptr, class_size(class), zero);
+            debug::check_reused(ptr, class_size(class), self.config.zero_on_free);
         }
         Ok(ptr)
     }
 
     /// Moves up to half a (starting) bin of `class` blocks from the home shard into `cache`
-    /// (adding a slab if the shard has none free), and lets the bin grow.
+    /// (adding a slab if the shard has none free), lets the bin grow, and takes one block out
+    /// (`(block, fresh)`). If the bin cannot have its array (the global allocator refused),
+    /// the block comes straight from the shard instead.
     #[cfg(feature = "std")]
     #[cold]
     #[inline(never)]
@@ -607,11 +618,17 @@ impl<R: RawMutex> Pool<R> {
         cache: &thread_cache::ThreadCache,
         class: usize,
         layout: Layout,
-    ) -> Result<(), AllocError> {
+    ) -> Result<(NonNull<u8>, bool), AllocError> {
+        // SAFETY: the calling thread owns `cache`.
+        if !unsafe { cache.make_room(class) } {
+            let (ptr, reuse) = self.alloc_from_shard(class, layout, None)?;
+            return Ok((ptr, !reuse));
+        }
+        let zero = self.config.zero_on_free;
         let mut heap = self.home_shard().lock();
         let mut taken = 0;
         while taken < thread_cache::batch_size(class) {
-            let Some((block, reuse)) = heap.alloc(class, false) else {
+            let Some((block, reuse)) = heap.alloc(class, zero) else {
                 if taken > 0 {
                     break;
                 }
@@ -620,7 +637,7 @@ impl<R: RawMutex> Pool<R> {
                 continue;
             };
             // SAFETY: the calling thread owns `cache`; the block was just taken from a slab,
-            // so the bin (emptied before a refill, or short of a batch) has room for it.
+            // so the bin (empty before a refill, with its array) has room for it.
             let kept = unsafe { cache.push(class, block, !reuse) };
             debug_assert!(kept, "a refill overflowed its bin");
             taken += 1;
@@ -630,7 +647,8 @@ impl<R: RawMutex> Pool<R> {
         // more blocks than it held stops coming back to the shard.
         // SAFETY: the calling thread owns `cache`.
         unsafe { cache.grow_bin(class) };
-        Ok(())
+        // SAFETY: as above.
+        Ok(unsafe { cache.pop(class) }.expect("a refill leaves a block in the bin"))
     }
 
     /// An empty slab: from the cache, or new from the system.
@@ -657,21 +675,37 @@ impl<R: RawMutex> Pool<R> {
             // SAFETY: the calling thread owns `cache`; the block is a free block of `class`.
             if !unsafe { cache.push(class, ptr, false) } {
                 self.flush(cache, class);
-                // SAFETY: as above; the flush made room.
-                let kept = unsafe { cache.push(class, ptr, false) };
-                debug_assert!(kept, "a flush left no room in its bin");
+                // SAFETY: as above.
+                if !unsafe { cache.push(class, ptr, false) } {
+                    // The bin has no array (the global allocator refused it).
+                    // SAFETY: the block is live (the caller's promise).
+                    unsafe { self.free_to_shard(ptr, None) };
+                }
             }
             cache.counters.on_free(counted);
             return;
         }
         #[cfg(not(feature = "std"))]
         let _ = class;
+        // SAFETY: the caller's promise.
+        unsafe { self.free_to_shard(ptr, Some(counted)) };
+    }
+
+    /// Gives a small block straight back to its slab, under its owner shard's lock; with
+    /// `count`, counts the free in that shard's counters.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a live small block of this pool, not used afterwards.
+    unsafe fn free_to_shard(&self, ptr: NonNull<u8>, count: Option<usize>) {
         let slab = Slab::of(ptr);
         // SAFETY: the block is live, so its slab's owner is stable.
         let owner = unsafe { Slab::owner_of(ptr) };
         let mut heap = self.shard(owner).lock();
         let empty = heap.free(slab, ptr);
-        heap.counters.on_free(counted);
+        if let Some(counted) = count {
+            heap.counters.on_free(counted);
+        }
         drop(heap);
         if let Some(slab) = empty {
             self.retire_slab(slab);
@@ -698,7 +732,7 @@ impl<R: RawMutex> Pool<R> {
         let mut locked: Option<(usize, lock_api::MutexGuard<'_, R, ShardHeap>)> = None;
         for _ in 0..count {
             // SAFETY: the caller owns `cache`; `class` is in range.
-            let Some((block, _)) = (unsafe { cache.pop(class, false) }) else {
+            let Some((block, _)) = (unsafe { cache.pop(class) }) else {
                 break;
             };
             // SAFETY: blocks in a bin are counted as used by their slab, whose owner is stable.
@@ -1365,18 +1399,16 @@ fn validate_cached_block<R: RawMutex>(
     {
         return bad("thread cache block not on a handed-out block boundary");
     }
-    if zero {
-        // SAFETY: a free block (in a bin) of a live slab; its bytes are initialised.
-        let tail = unsafe { block.add(8) };
-        // SAFETY: as above; the block has `block_size >= 16` bytes.
-        if !unsafe { is_zeroed(tail, s.block_size - 8) } {
-            return Err(PoolError::FreeBlockNotZero {
-                block: at,
-                size: s.block_size,
-                // SAFETY: as above.
-                offset: 8 + unsafe { first_nonzero(tail, s.block_size - 8) },
-            });
-        }
+    // A cached block holds no link (the bin lists it from outside): with zeroing on, every
+    // byte of it reads zero.
+    // SAFETY: a free block (in a bin) of a live slab; its bytes are initialised.
+    if zero && !unsafe { is_zeroed(block, s.block_size) } {
+        return Err(PoolError::FreeBlockNotZero {
+            block: at,
+            size: s.block_size,
+            // SAFETY: as above.
+            offset: unsafe { first_nonzero(block, s.block_size) },
+        });
     }
     Ok(())
 }

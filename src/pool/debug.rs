@@ -105,19 +105,19 @@ fn describe(entry: &LiveAllocation) -> impl fmt::Display + '_ {
     Described(entry)
 }
 
-/// Write-after-free check on reuse: a block taken from a free list or free range must read
-/// zero (but for the free-list link in its first word) when zeroing is on.
+/// Write-after-free check on reuse: a block taken from a bin, a slab's free list (whose link
+/// the slab clears as it hands the block out) or a free range must read zero throughout when
+/// zeroing is on.
 pub(crate) fn check_reused(ptr: NonNull<u8>, len: usize, zero_on_free: bool) {
-    if !zero_on_free || len <= 8 {
+    if !zero_on_free {
         return;
     }
     // SAFETY: the block was just handed to us: `len` initialised bytes (zeroed when freed).
-    let offset = unsafe { first_nonzero(ptr.add(8), len - 8) };
-    if offset != len - 8 {
+    let offset = unsafe { first_nonzero(ptr, len) };
+    if offset != len {
         panic!(
             "write after free: block {ptr:p} ({len} B) was modified after it was freed \
-             (byte {} is non-zero)",
-            offset + 8
+             (byte {offset} is non-zero)"
         );
     }
 }

@@ -268,8 +268,24 @@ fn validate_catches_a_write_after_free() {
         }
         other => panic!("expected FreeBlockNotZero, got {other:?}"),
     }
-    // SAFETY: repair the damage so the pool is consistent again, then free `b`.
+    // SAFETY: repair the damage so the pool is consistent again.
     unsafe { a.as_ptr().add(20).write(0) };
+    assert_eq!(pool.validate(), Ok(()));
+    // The block waits in the pool's cache, which lists it from outside: even its first word
+    // reads zero, so a write there is caught too (and cannot redirect the cache).
+    // SAFETY: as above.
+    unsafe {
+        assert_eq!(a.cast::<usize>().read(), 0, "no link inside a cached block");
+        a.as_ptr().write(1);
+    }
+    match pool.validate() {
+        Err(PoolError::FreeBlockNotZero { block, offset, .. }) => {
+            assert_eq!((block, offset), (a.addr().get(), 0));
+        }
+        other => panic!("expected FreeBlockNotZero, got {other:?}"),
+    }
+    // SAFETY: repair, then free `b`.
+    unsafe { a.as_ptr().write(0) };
     assert_eq!(pool.validate(), Ok(()));
     // SAFETY: live with `l`.
     unsafe { pool.deallocate(b.cast(), l) };
