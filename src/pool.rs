@@ -1009,7 +1009,7 @@ impl<R: RawMutex> Pool<R> {
 
     /// Checks the thread caches for `validate`, with every shard locked (`heaps`): the bins of
     /// the calling thread's cache and of caches whose thread has exited are walked (each block
-    /// in a slab of its class, on a block boundary, zero past its link); other threads' bins
+    /// in a slab of its class, on a block boundary, zero throughout); other threads' bins
     /// are theirs alone, so only their counts are used. Returns (blocks cached, live
     /// allocations counted by the caches).
     #[cfg(feature = "std")]
@@ -1362,8 +1362,8 @@ fn thread_hint() -> usize {
 }
 
 /// Checks a block held in a thread cache's bin of `class`: it must lie in a slab one of the
-/// (locked) shards owns, of that class, on a handed-out block boundary, and read zero past its
-/// link word when zeroing is on.
+/// (locked) shards owns, of that class, on a handed-out block boundary, and read zero
+/// throughout when zeroing is on.
 #[cfg(feature = "std")]
 fn validate_cached_block<R: RawMutex>(
     heaps: &[lock_api::MutexGuard<'_, R, ShardHeap>],
