@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::pool_threads::Parcel;
+use common::pool_threads::{Parcel, assert_all_freed};
 use memory_manager::MemoryPool;
 use memory_manager::allocator_api2::alloc::{Allocator, Layout};
 use std::sync::Mutex;
@@ -62,26 +62,17 @@ fn eight_threads_alloc_free_and_trade_blocks() {
                     }
                 }
                 for parcel in live {
-                    parcel.check();
-                    // SAFETY: live with its layout.
-                    unsafe { pool.deallocate(parcel.0, parcel.1) };
+                    parcel.release(pool);
                 }
             });
         }
     });
     for mailbox in &mailboxes {
         for parcel in mailbox.lock().unwrap().drain(..) {
-            // SAFETY: live with its layout.
-            unsafe { pool.deallocate(parcel.0, parcel.1) };
+            parcel.release(&pool);
         }
     }
-    let stats = pool.stats();
-    assert_eq!(
-        (stats.live_bytes, stats.live_allocations),
-        (0, 0),
-        "{stats:?}"
-    );
-    assert_eq!(pool.validate(), Ok(()));
+    assert_all_freed(&pool);
     // The threads' caches come back in their thread-local destructors, which may still be
     // running when `scope` returns; `trim` empties each as soon as it is ownerless.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -158,22 +149,14 @@ fn threads_under_a_tight_limit_trim_without_deadlock_or_damage() {
                     }
                     assert!(pool.stats().reserved_bytes <= LIMIT);
                     for parcel in live {
-                        parcel.check();
-                        // SAFETY: live with its layout.
-                        unsafe { pool.deallocate(parcel.0, parcel.1) };
+                        parcel.release(pool);
                     }
                 }
             });
         }
     });
-    let stats = pool.stats();
-    assert_eq!(
-        (stats.live_bytes, stats.live_allocations),
-        (0, 0),
-        "{stats:?}"
-    );
-    assert!(stats.reserved_bytes <= LIMIT, "{stats:?}");
-    assert_eq!(pool.validate(), Ok(()));
+    assert_all_freed(&pool);
+    assert!(pool.stats().reserved_bytes <= LIMIT);
     // Some requests may be refused (other threads' caches are theirs to give back), but the
     // limit never made the pool useless: most went through.
     let refused = refused.into_inner();

@@ -42,6 +42,24 @@ impl Parcel {
             self.0
         );
     }
+
+    /// Checks the contents, then frees the block.
+    pub fn release<A: Allocator>(self, pool: &A) {
+        self.check();
+        // SAFETY: a parcel is a live block of `pool` with its layout, given up here.
+        unsafe { pool.deallocate(self.0, self.1) };
+    }
+}
+
+/// Asserts that `pool` counts nothing live and validates.
+pub fn assert_all_freed(pool: &MemoryPool) {
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.live_bytes, stats.live_allocations),
+        (0, 0),
+        "{stats:?}"
+    );
+    assert_eq!(pool.validate(), Ok(()));
 }
 
 pub fn run_program(program: &Program) {
@@ -94,25 +112,15 @@ pub fn run_program(program: &Program) {
                     }
                 }
                 for parcel in mine {
-                    parcel.check();
-                    // SAFETY: live with its layout.
-                    unsafe { pool.deallocate(parcel.0, parcel.1) };
+                    parcel.release(pool);
                 }
             });
         }
     });
     for mailbox in &mailboxes {
         for parcel in mailbox.lock().unwrap().drain(..) {
-            parcel.check();
-            // SAFETY: live with its layout.
-            unsafe { pool.deallocate(parcel.0, parcel.1) };
+            parcel.release(&pool);
         }
     }
-    let stats = pool.stats();
-    assert_eq!(
-        (stats.live_bytes, stats.live_allocations),
-        (0, 0),
-        "{stats:?}"
-    );
-    assert_eq!(pool.validate(), Ok(()));
+    assert_all_freed(&pool);
 }
