@@ -12,7 +12,7 @@
 //! A bin is an array of pointers beside the blocks, not a list through them: popping a block
 //! reads the array, whose next entries are already in cache, instead of the block's first
 //! word, whose line is usually cold (on 10k × 64 B batches with zeroing on, a third of the
-//! time went to that load; perf). A cached block thus holds no pointer: with zeroing on it
+//! samples sat on that load; perf). A cached block thus holds no pointer: with zeroing on it
 //! reads zero throughout, which `validate` and debug mode check, and a write after free cannot
 //! redirect the cache. The arrays come from the global allocator, 8 bytes per block a bin may
 //! hold (at most half the bytes of the blocks themselves); if it refuses one, the thread's
