@@ -384,13 +384,18 @@ impl<R: RawMutex> Pool<R> {
 
     // ----- system memory --------------------------------------------------------------------------
 
+    /// `reserved + bytes`, if that stays within `max_bytes`.
+    fn within_limit(&self, reserved: usize, bytes: usize) -> Option<usize> {
+        reserved
+            .checked_add(bytes)
+            .filter(|&total| total <= self.config.max_bytes)
+    }
+
     /// Counts `bytes` against `max_bytes`; `false` if that would exceed it.
     fn reserve(&self, bytes: usize) -> bool {
         self.reserved
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |reserved| {
-                reserved
-                    .checked_add(bytes)
-                    .filter(|&total| total <= self.config.max_bytes)
+                self.within_limit(reserved, bytes)
             })
             .is_ok()
     }
@@ -422,10 +427,8 @@ impl<R: RawMutex> Pool<R> {
             return Some(ptr);
         }
         let over_limit = self
-            .reserved
-            .load(Ordering::Relaxed)
-            .checked_add(layout.size())
-            .is_none_or(|total| total > self.config.max_bytes);
+            .within_limit(self.reserved.load(Ordering::Relaxed), layout.size())
+            .is_none();
         if layout.align() > MAX_SYSTEM_ALIGN || !over_limit {
             return None;
         }

@@ -543,14 +543,7 @@ fn bins_grow_within_the_cache_budget() {
     let classes: std::collections::BTreeSet<usize> = sizes.iter().map(|&s| class_of(s)).collect();
     assert_eq!(classes.len(), sizes.len(), "distinct classes");
     for &size in &sizes {
-        let l = layout(size, 16);
-        let blocks: std::vec::Vec<_> = (0..32 * 1024 / size)
-            .map(|_| pool.allocate(l).unwrap())
-            .collect();
-        for block in blocks {
-            // SAFETY: live with `l`.
-            unsafe { pool.deallocate(block.cast(), l) };
-        }
+        cycle(&pool, layout(size, 16), 32 * 1024 / size, 1);
     }
     // SAFETY: this thread owns its cache.
     let grown = unsafe { cache.grown_bytes() };
@@ -577,7 +570,7 @@ fn bins_grow_within_the_cache_budget() {
 /// Cycles `n` blocks of `l` through `pool` `rounds` times; returns the blocks cached after
 /// each round.
 #[cfg(feature = "std")]
-fn cycle(pool: &LocalPool, l: Layout, n: usize, rounds: usize) -> std::vec::Vec<usize> {
+fn cycle<R: RawMutex>(pool: &Pool<R>, l: Layout, n: usize, rounds: usize) -> std::vec::Vec<usize> {
     (0..rounds)
         .map(|_| {
             let blocks: std::vec::Vec<_> = (0..n).map(|_| pool.allocate(l).unwrap()).collect();
