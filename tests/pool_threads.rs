@@ -55,9 +55,7 @@ fn eight_threads_alloc_free_and_trade_blocks() {
                     }
                     if i.is_multiple_of(64) {
                         for parcel in mailboxes[t].lock().unwrap().drain(..) {
-                            parcel.check();
-                            // SAFETY: handed over by its allocating thread; live with its layout.
-                            unsafe { pool.deallocate(parcel.0, parcel.1) };
+                            parcel.release(pool);
                         }
                     }
                 }

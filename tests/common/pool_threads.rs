@@ -93,9 +93,7 @@ pub fn run_program(program: &Program) {
                         }
                         ThreadOp::Free { pick } if !mine.is_empty() => {
                             let parcel = mine.swap_remove(pick % mine.len());
-                            parcel.check();
-                            // SAFETY: live with its layout, forgotten here.
-                            unsafe { pool.deallocate(parcel.0, parcel.1) };
+                            parcel.release(pool);
                         }
                         ThreadOp::Send { pick } if !mine.is_empty() => {
                             let parcel = mine.swap_remove(pick % mine.len());
@@ -103,9 +101,7 @@ pub fn run_program(program: &Program) {
                         }
                         ThreadOp::Receive => {
                             for parcel in mailboxes[t].lock().unwrap().drain(..) {
-                                parcel.check();
-                                // SAFETY: handed over by its owner; live with its layout.
-                                unsafe { pool.deallocate(parcel.0, parcel.1) };
+                                parcel.release(pool);
                             }
                         }
                         _ => {}
