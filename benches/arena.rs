@@ -4,16 +4,20 @@
 //! Every iteration runs the workload and then resets the arena, so the cost of reclaiming (and,
 //! for the zeroing contestants, of wiping) is part of the time.
 //!
-//! `cargo bench --bench arena`
+//! `cargo bench --bench arena`; `cargo bench --bench arena -- --paired` runs the same workloads
+//! and contestants in alternating rounds instead (see `common/mod.rs`) and prints per-round
+//! ratios.
+
+mod common;
 
 use allocator_api2::alloc::{AllocError, Allocator, Layout};
 use allocator_api2::vec::Vec;
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group};
 use memory_manager::MemoryArena;
 use memory_manager::allocator_api2;
 use std::hint::black_box;
 use std::ptr::NonNull;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What every contestant offers, so each workload is written once.
 trait Contestant {
@@ -350,6 +354,58 @@ macro_rules! workload {
     }};
 }
 
+/// One timed iteration of `workload` (then a reset) on a contestant of its own, for the paired
+/// mode.
+fn timed<'a, C: Contestant + 'a>(workload: impl Fn(&C) + 'a) -> common::Timed<'a> {
+    let mut arena = C::new();
+    let run = move || {
+        let start = Instant::now();
+        workload(&arena);
+        arena.reset();
+        start.elapsed()
+    };
+    (C::NAME, Box::new(run))
+}
+
+/// Every contestant on one workload, for the paired mode.
+macro_rules! paired_workload {
+    ($name:expr, |$arena:ident| $body:expr) => {{
+        let contestants = vec![
+            timed::<Ours<false>>(|$arena| $body),
+            timed::<Ours<true>>(|$arena| $body),
+            timed::<Bumpalo<false>>(|$arena| $body),
+            timed::<Bumpalo<true>>(|$arena| $body),
+            timed::<BumpScope>(|$arena| $body),
+            timed::<Blink>(|$arena| $body),
+        ];
+        common::paired(
+            $name,
+            contestants,
+            &[
+                common::Versus {
+                    ours: Ours::<false>::NAME,
+                    peers: &[Bumpalo::<false>::NAME, BumpScope::NAME, Blink::NAME],
+                },
+                common::Versus {
+                    ours: Ours::<true>::NAME,
+                    peers: &[Bumpalo::<true>::NAME],
+                },
+            ],
+        );
+    }};
+}
+
+/// The same workloads as the criterion groups, measured in alternating rounds.
+fn arena_paired() {
+    let strs = random_strings();
+    paired_workload!("alloc_24B_x1M", |arena| values(arena));
+    paired_workload!("alloc_str_x1M", |arena| strings(arena, &strs));
+    paired_workload!("vec_push_1M", |arena| vec_push(arena));
+    paired_workload!("hashmap_200k", |arena| hashmap(arena));
+    paired_workload!("reserve_exact_grow_100k", |arena| grow_newest(arena));
+    paired_workload!("json_tree_200k_nodes", |arena| tree(arena));
+}
+
 fn arena_benches(c: &mut Criterion) {
     let strs = random_strings();
     workload!(c, "alloc_24B_x1M", |arena| values(arena));
@@ -368,4 +424,11 @@ criterion_group! {
         .measurement_time(Duration::from_secs(2));
     targets = arena_benches
 }
-criterion_main!(benches);
+fn main() {
+    if common::paired_mode() {
+        arena_paired();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -3,9 +3,13 @@
 //! behind a `Mutex`, and `MemoryArena` as the single-threaded reference. Each thread makes 1M
 //! allocations of 24 bytes; the arena is reset after the join (inside the timing).
 //!
-//! `cargo bench --bench shared_arena`
+//! `cargo bench --bench shared_arena`; `cargo bench --bench shared_arena -- --paired` runs the
+//! same rounds for every contestant in alternation instead (see `common/mod.rs`) and prints
+//! per-round ratios.
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+mod common;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use memory_manager::allocator_api2::alloc::Layout;
 use memory_manager::{MemoryArena, SharedArena};
 use std::hint::black_box;
@@ -136,6 +140,71 @@ fn shared_benches(c: &mut Criterion) {
     group.finish();
 }
 
+/// One timed round for the paired mode: `threads` threads run `work`, then `reset`.
+fn timed_rounds<'a, A: Sync + 'a>(
+    name: &'static str,
+    threads: usize,
+    mut arena: A,
+    work: impl Fn(&A) + Sync + 'a,
+    mut reset: impl FnMut(&mut A) + 'a,
+) -> common::Timed<'a> {
+    let run = move || rounds(1, threads, &mut arena, &work, &mut reset);
+    (name, Box::new(run))
+}
+
+/// The criterion group's contestants at each thread count, in alternating rounds (bumpalo in a
+/// `Mutex` and blink-alloc, 10-60x slower, are left out: they would take all the time).
+fn shared_paired() {
+    for &t in &THREADS {
+        let mut contestants = vec![
+            timed_rounds(
+                "SharedArena",
+                t,
+                SharedArena::builder().zero_on_free(false).build(),
+                |arena| {
+                    for i in 0..PER_THREAD {
+                        black_box(arena.alloc([i, i, i]));
+                    }
+                },
+                SharedArena::reset,
+            ),
+            timed_rounds(
+                "bump-scope BumpPool",
+                t,
+                bump_scope::BumpPool::<bump_scope::alloc::Global>::new(),
+                |pool| {
+                    let bump = pool.get();
+                    for i in 0..PER_THREAD {
+                        black_box(bump.alloc([i, i, i]).into_mut());
+                    }
+                },
+                |pool| pool.reset(),
+            ),
+        ];
+        let mut versus = vec![common::Versus {
+            ours: "SharedArena",
+            peers: &["bump-scope BumpPool"],
+        }];
+        if t == 1 {
+            let mut single = MemoryArena::builder().zero_on_free(false).build();
+            let run = move || {
+                let start = Instant::now();
+                for i in 0..PER_THREAD {
+                    black_box(single.alloc([i, i, i]));
+                }
+                single.reset();
+                start.elapsed()
+            };
+            contestants.push(("MemoryArena (1 thread, no spawn)", Box::new(run)));
+            versus.push(common::Versus {
+                ours: "SharedArena",
+                peers: &["MemoryArena (1 thread, no spawn)"],
+            });
+        }
+        common::paired(&format!("{t} thread(s)"), contestants, &versus);
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
@@ -144,4 +213,11 @@ criterion_group! {
         .measurement_time(Duration::from_secs(2));
     targets = shared_benches
 }
-criterion_main!(benches);
+fn main() {
+    if common::paired_mode() {
+        shared_paired();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
