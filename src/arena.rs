@@ -702,6 +702,12 @@ impl MemoryArena {
     /// Frees everything allocated, keeping only the largest chunk for reuse. With zeroing on (the
     /// default), every byte handed out since the last reset is overwritten with zeros first.
     ///
+    /// Of several largest chunks (chunks stop growing at [`ArenaBuilder::max_chunk_size`]), the
+    /// oldest is kept: it was used to its end, so all its pages are mapped already, where the
+    /// newest may be partly untouched. A cycle that needs more than one chunk holds gets the rest
+    /// from the system again after every `reset` (and the system maps it in again page by page);
+    /// [`reset_keep_chunks`](Self::reset_keep_chunks) keeps it all instead.
+    ///
     /// # Examples
     ///
     /// ```
@@ -724,9 +730,10 @@ impl MemoryArena {
     /// is returned, in no list, still counted in this arena's capacity.
     fn drain_keeping_largest(&mut self) -> Option<NonNull<ChunkFooter>> {
         let mut largest: Option<NonNull<ChunkFooter>> = None;
+        // Newest first, so `>=` ends on the oldest of equal sizes: the one used to its end.
         self.drain_chunks(|chunk, size| {
             // SAFETY: `kept` is live: it is the chunk being kept.
-            let larger = largest.is_none_or(|kept| size > unsafe { kept.as_ref() }.layout.size());
+            let larger = largest.is_none_or(|kept| size >= unsafe { kept.as_ref() }.layout.size());
             let release = if larger {
                 largest.replace(chunk)
             } else {

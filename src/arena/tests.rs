@@ -143,6 +143,25 @@ fn reset_keeps_the_largest_chunk_and_zeroes_it() {
 }
 
 #[test]
+fn of_equal_chunks_reset_keeps_the_oldest_whose_pages_were_all_used() {
+    // Blocks too large for a regular chunk get exact chunks of equal size, one each.
+    let mut arena = MemoryArena::builder()
+        .max_chunk_size(4096)
+        .zero_on_free(false)
+        .build();
+    let layout = Layout::from_size_align(6000, 8).unwrap();
+    let blocks: std::vec::Vec<usize> = (0..3)
+        .map(|_| arena.alloc_layout(layout).addr().get())
+        .collect();
+    assert_eq!(arena.chunk_count(), 3);
+    arena.reset();
+    assert_eq!(arena.chunk_count(), 1);
+    // The newest chunk is the one the last cycle may have left partly untouched; the oldest of
+    // the largest was used to its end (a chunk is left behind only when a request does not fit).
+    assert_eq!(arena.alloc_layout(layout).addr().get(), blocks[0]);
+}
+
+#[test]
 fn reset_wipes_every_byte_handed_out() {
     let mut arena = MemoryArena::with_capacity(4096);
     let addr = arena.alloc_slice_fill_copy(1000, 0xEEu8).as_ptr().addr();
