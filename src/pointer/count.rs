@@ -1,7 +1,7 @@
 //! The two kinds of reference count a pointer can keep: atomic ([`Atomic`], for
 //! [`MemoryPointer`](crate::MemoryPointer), like `Arc`) and plain ([`Local`], for
 //! [`LocalPointer`](crate::LocalPointer), like `Rc`). The pointer code is written once against
-//! [`RefCount`]; the plain count compiles its orderings and fences to nothing.
+//! [`RefCount`]; the plain count compiles its orderings to nothing.
 
 use core::cell::Cell;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -53,9 +53,6 @@ pub trait RefCount: sealed::Sealed + 'static {
     /// The count's storage.
     #[doc(hidden)]
     type Cell: CountCell;
-    /// A memory fence, where the kind needs one.
-    #[doc(hidden)]
-    fn fence(order: Ordering);
 }
 
 /// The operations the pointer performs on a count, with `AtomicUsize`'s names and signatures.
@@ -84,16 +81,10 @@ pub trait CountCell: sealed::Sealed {
 
 impl RefCount for Atomic {
     type Cell = AtomicUsize;
-    #[inline(always)]
-    fn fence(order: Ordering) {
-        core::sync::atomic::fence(order);
-    }
 }
 
 impl RefCount for Local {
     type Cell = LocalCount;
-    #[inline(always)]
-    fn fence(_: Ordering) {}
 }
 
 impl CountCell for AtomicUsize {
