@@ -395,25 +395,22 @@ macro_rules! paired_workload {
     }};
 }
 
-/// The same workloads as the criterion groups, measured in alternating rounds.
-fn arena_paired() {
-    let strs = random_strings();
-    paired_workload!("alloc_24B_x1M", |arena| values(arena));
-    paired_workload!("alloc_str_x1M", |arena| strings(arena, &strs));
-    paired_workload!("vec_push_1M", |arena| vec_push(arena));
-    paired_workload!("hashmap_200k", |arena| hashmap(arena));
-    paired_workload!("reserve_exact_grow_100k", |arena| grow_newest(arena));
-    paired_workload!("json_tree_200k_nodes", |arena| tree(arena));
+/// Runs `$run!` (`workload!` with the criterion handle, or `paired_workload!`) on every workload,
+/// so both modes measure the same list.
+macro_rules! each_workload {
+    ($run:ident $(, $criterion:expr)?) => {{
+        let strs = random_strings();
+        $run!($($criterion,)? "alloc_24B_x1M", |arena| values(arena));
+        $run!($($criterion,)? "alloc_str_x1M", |arena| strings(arena, &strs));
+        $run!($($criterion,)? "vec_push_1M", |arena| vec_push(arena));
+        $run!($($criterion,)? "hashmap_200k", |arena| hashmap(arena));
+        $run!($($criterion,)? "reserve_exact_grow_100k", |arena| grow_newest(arena));
+        $run!($($criterion,)? "json_tree_200k_nodes", |arena| tree(arena));
+    }};
 }
 
 fn arena_benches(c: &mut Criterion) {
-    let strs = random_strings();
-    workload!(c, "alloc_24B_x1M", |arena| values(arena));
-    workload!(c, "alloc_str_x1M", |arena| strings(arena, &strs));
-    workload!(c, "vec_push_1M", |arena| vec_push(arena));
-    workload!(c, "hashmap_200k", |arena| hashmap(arena));
-    workload!(c, "reserve_exact_grow_100k", |arena| grow_newest(arena));
-    workload!(c, "json_tree_200k_nodes", |arena| tree(arena));
+    each_workload!(workload, c);
 }
 
 criterion_group! {
@@ -425,10 +422,5 @@ criterion_group! {
     targets = arena_benches
 }
 fn main() {
-    if common::paired_mode() {
-        arena_paired();
-        return;
-    }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    common::main(|| each_workload!(paired_workload), benches);
 }

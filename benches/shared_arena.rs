@@ -214,10 +214,5 @@ criterion_group! {
     targets = shared_benches
 }
 fn main() {
-    if common::paired_mode() {
-        shared_paired();
-        return;
-    }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    common::main(shared_paired, benches);
 }

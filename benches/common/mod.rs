@@ -105,9 +105,17 @@ pub fn paired(workload: &str, mut contestants: Vec<Timed<'_>>, versus: &[Versus]
     }
 }
 
-/// Whether the bench was started with `-- --paired`.
-pub fn paired_mode() -> bool {
-    std::env::args().any(|arg| arg == "--paired")
+/// A bench's `main`: the paired mode when started with `-- --paired`, the criterion groups
+/// otherwise (what `criterion_main!` would do).
+pub fn main(paired_mode: impl FnOnce(), criterion_groups: impl FnOnce()) {
+    if std::env::args().any(|arg| arg == "--paired") {
+        paired_mode();
+    } else {
+        criterion_groups();
+        criterion::Criterion::default()
+            .configure_from_args()
+            .final_summary();
+    }
 }
 
 /// Whether `workload` is wanted: every workload, unless names follow `--paired` on the command
