@@ -339,17 +339,27 @@ fn contest<C: Contestant>(
     });
 }
 
+/// `[$each::<C>($args.., |arena| body), ..]` for every contestant `C`, in this order: the one
+/// list of contestants both modes run.
+macro_rules! each_contestant {
+    ($each:ident($($arg:expr),*), |$arena:ident| $body:expr) => {
+        [
+            $each::<Ours<false>>($($arg,)* |$arena| $body),
+            $each::<Ours<true>>($($arg,)* |$arena| $body),
+            $each::<Bumpalo<false>>($($arg,)* |$arena| $body),
+            $each::<Bumpalo<true>>($($arg,)* |$arena| $body),
+            $each::<BumpScope>($($arg,)* |$arena| $body),
+            $each::<Blink>($($arg,)* |$arena| $body),
+        ]
+    };
+}
+
 /// Every contestant on one workload, back to back in one group, so that the machine's drift
 /// between groups does not enter the ratios.
 macro_rules! workload {
     ($c:expr, $name:expr, |$arena:ident| $body:expr) => {{
         let mut group = $c.benchmark_group($name);
-        contest::<Ours<false>>(&mut group, |$arena| $body);
-        contest::<Ours<true>>(&mut group, |$arena| $body);
-        contest::<Bumpalo<false>>(&mut group, |$arena| $body);
-        contest::<Bumpalo<true>>(&mut group, |$arena| $body);
-        contest::<BumpScope>(&mut group, |$arena| $body);
-        contest::<Blink>(&mut group, |$arena| $body);
+        let _: [(); 6] = each_contestant!(contest(&mut group), |$arena| $body);
         group.finish();
     }};
 }
@@ -370,17 +380,9 @@ fn timed<'a, C: Contestant + 'a>(workload: impl Fn(&C) + 'a) -> common::Timed<'a
 /// Every contestant on one workload, for the paired mode.
 macro_rules! paired_workload {
     ($name:expr, |$arena:ident| $body:expr) => {{
-        let contestants = vec![
-            timed::<Ours<false>>(|$arena| $body),
-            timed::<Ours<true>>(|$arena| $body),
-            timed::<Bumpalo<false>>(|$arena| $body),
-            timed::<Bumpalo<true>>(|$arena| $body),
-            timed::<BumpScope>(|$arena| $body),
-            timed::<Blink>(|$arena| $body),
-        ];
         common::paired(
             $name,
-            contestants,
+            std::vec::Vec::from(each_contestant!(timed(), |$arena| $body)),
             &[
                 common::Versus {
                     ours: Ours::<false>::NAME,

@@ -43,6 +43,29 @@ fn rounds<A: Sync>(
     total
 }
 
+/// One thread's work on a `SharedArena`: plain `alloc`, no handle.
+fn shared_arena_work(arena: &SharedArena) {
+    for i in 0..PER_THREAD {
+        black_box(arena.alloc([i, i, i]));
+    }
+}
+
+/// One thread's work on a `BumpPool`: take a bump for the thread, then allocate from it.
+fn bump_pool_work(pool: &bump_scope::BumpPool) {
+    let bump = pool.get();
+    for i in 0..PER_THREAD {
+        black_box(bump.alloc([i, i, i]).into_mut());
+    }
+}
+
+/// The single-threaded reference: the same allocations in a `MemoryArena`, then its reset.
+fn memory_arena_round(arena: &mut MemoryArena) {
+    for i in 0..PER_THREAD {
+        black_box(arena.alloc([i, i, i]));
+    }
+    arena.reset();
+}
+
 fn shared_benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("alloc_24B_x1M_per_thread");
     for &t in &THREADS {
@@ -51,17 +74,7 @@ fn shared_benches(c: &mut Criterion) {
         let mut arena = SharedArena::builder().zero_on_free(false).build();
         group.bench_function(BenchmarkId::new("SharedArena", t), |b| {
             b.iter_custom(|iters| {
-                rounds(
-                    iters,
-                    t,
-                    &mut arena,
-                    |arena| {
-                        for i in 0..PER_THREAD {
-                            black_box(arena.alloc([i, i, i]));
-                        }
-                    },
-                    SharedArena::reset,
-                )
+                rounds(iters, t, &mut arena, shared_arena_work, SharedArena::reset)
             })
         });
 
@@ -88,20 +101,7 @@ fn shared_benches(c: &mut Criterion) {
 
         let mut pool: bump_scope::BumpPool = bump_scope::BumpPool::new();
         group.bench_function(BenchmarkId::new("bump-scope BumpPool", t), |b| {
-            b.iter_custom(|iters| {
-                rounds(
-                    iters,
-                    t,
-                    &mut pool,
-                    |pool| {
-                        let bump = pool.get();
-                        for i in 0..PER_THREAD {
-                            black_box(bump.alloc([i, i, i]).into_mut());
-                        }
-                    },
-                    |pool| pool.reset(),
-                )
-            })
+            b.iter_custom(|iters| rounds(iters, t, &mut pool, bump_pool_work, |pool| pool.reset()))
         });
 
         let mut locked = Mutex::new(bumpalo::Bump::new());
@@ -126,14 +126,7 @@ fn shared_benches(c: &mut Criterion) {
             let mut single = MemoryArena::builder().zero_on_free(false).build();
             group.bench_function(
                 BenchmarkId::new("MemoryArena (1 thread, reference)", t),
-                |b| {
-                    b.iter(|| {
-                        for i in 0..PER_THREAD {
-                            black_box(single.alloc([i, i, i]));
-                        }
-                        single.reset();
-                    })
-                },
+                |b| b.iter(|| memory_arena_round(&mut single)),
             );
         }
     }
@@ -161,23 +154,14 @@ fn shared_paired() {
                 "SharedArena",
                 t,
                 SharedArena::builder().zero_on_free(false).build(),
-                |arena| {
-                    for i in 0..PER_THREAD {
-                        black_box(arena.alloc([i, i, i]));
-                    }
-                },
+                shared_arena_work,
                 SharedArena::reset,
             ),
             timed_rounds(
                 "bump-scope BumpPool",
                 t,
-                bump_scope::BumpPool::<bump_scope::alloc::Global>::new(),
-                |pool| {
-                    let bump = pool.get();
-                    for i in 0..PER_THREAD {
-                        black_box(bump.alloc([i, i, i]).into_mut());
-                    }
-                },
+                bump_scope::BumpPool::new(),
+                bump_pool_work,
                 |pool| pool.reset(),
             ),
         ];
@@ -189,10 +173,7 @@ fn shared_paired() {
             let mut single = MemoryArena::builder().zero_on_free(false).build();
             let run = move || {
                 let start = Instant::now();
-                for i in 0..PER_THREAD {
-                    black_box(single.alloc([i, i, i]));
-                }
-                single.reset();
+                memory_arena_round(&mut single);
                 start.elapsed()
             };
             contestants.push(("MemoryArena (1 thread, no spawn)", Box::new(run)));
