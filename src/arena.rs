@@ -36,9 +36,31 @@ use slot::{CountSlot, OptionPtrSlot, PtrSlot};
 ///   and the [`Allocator`] methods return `Err` and nothing else changes.
 ///
 /// **The arena never runs `Drop` for the values in it.** Memory is reclaimed, destructors are not:
-/// a `String` or `Vec<T, Global>` allocated *in* the arena leaks its own heap buffer. Put values
-/// that own global memory in collections that allocate *through* the arena
-/// (`allocator_api2::vec::Vec<T, &MemoryArena>`) instead.
+/// a `String` or `Vec<T, Global>` allocated *in* the arena leaks its own heap buffer. For a value
+/// whose destructor must run, box it *through* the arena: `allocator_api2::boxed::Box::new_in(value,
+/// &arena)` drops the value when the box goes (and gives the bytes back if it was the newest
+/// allocation); collections that allocate through the arena (`allocator_api2::vec::Vec<T,
+/// &MemoryArena>`) drop their elements the same way. The plain path pays nothing for this: the
+/// arena keeps no list of destructors.
+///
+/// ```
+/// use memory_manager::MemoryArena;
+/// use memory_manager::allocator_api2::boxed::Box;
+///
+/// let arena = MemoryArena::new();
+/// let log = std::cell::RefCell::new(Vec::new());
+/// struct Noisy<'a>(&'a std::cell::RefCell<Vec<&'static str>>);
+/// impl Drop for Noisy<'_> {
+///     fn drop(&mut self) {
+///         self.0.borrow_mut().push("dropped");
+///     }
+/// }
+/// let boxed = Box::new_in(Noisy(&log), &arena);
+/// drop(boxed);
+/// assert_eq!(*log.borrow(), ["dropped"]);
+/// arena.alloc(Noisy(&log)); // never dropped
+/// assert_eq!(log.borrow().len(), 1);
+/// ```
 ///
 /// `MemoryArena` is `Send` but not `Sync`: one thread allocates at a time.
 ///
@@ -371,6 +393,106 @@ impl MemoryArena {
         }
         // SAFETY: all `len` values are initialised above.
         Ok(unsafe { core::slice::from_raw_parts_mut(ptr.as_ptr(), len) })
+    }
+
+    /// Clones every value of `src` into the arena.
+    ///
+    /// # Panics
+    ///
+    /// Calls [`handle_alloc_error`] when memory cannot be had. If a `clone` panics, the clones
+    /// already made are leaked (the arena never drops values).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// #[derive(Clone, Debug, PartialEq)] // not `Copy`
+    /// struct Token { kind: u8, start: u32 }
+    ///
+    /// let arena = memory_manager::MemoryArena::new();
+    /// let tokens = [Token { kind: 1, start: 0 }, Token { kind: 2, start: 4 }];
+    /// let copies = arena.alloc_slice_clone(&tokens);
+    /// copies[1].start = 5;
+    /// assert_eq!(copies[0], tokens[0]);
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn alloc_slice_clone<T: Clone>(&self, src: &[T]) -> &mut [T] {
+        let layout = Layout::for_value(src);
+        self.try_alloc_slice_clone(src)
+            .unwrap_or_else(|_| handle_alloc_error(layout))
+    }
+
+    /// The fallible form of [`alloc_slice_clone`](Self::alloc_slice_clone).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::builder().allocation_limit(0).build();
+    /// assert!(arena.try_alloc_slice_clone(&[1u8, 2]).is_err());
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn try_alloc_slice_clone<T: Clone>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
+        self.try_alloc_slice_fill_with(src.len(), |i| src[i].clone())
+    }
+
+    /// Moves the values of an iterator of known length into one slice in the arena.
+    ///
+    /// # Panics
+    ///
+    /// As [`alloc_slice_fill_copy`](Self::alloc_slice_fill_copy); also when the iterator yields
+    /// fewer values than its [`len`](ExactSizeIterator::len) promised (values past that length
+    /// are never asked for). On a panic the values already moved in are leaked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::new();
+    /// let squares = arena.alloc_slice_fill_iter((1..5u32).map(|i| i * i));
+    /// assert_eq!(squares, &[1, 4, 9, 16]);
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn alloc_slice_fill_iter<T, I>(&self, values: I) -> &mut [T]
+    where
+        I: IntoIterator<Item = T>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let values = values.into_iter();
+        let layout = Layout::array::<T>(values.len()).expect("capacity overflow");
+        self.try_alloc_slice_fill_iter(values)
+            .unwrap_or_else(|_| handle_alloc_error(layout))
+    }
+
+    /// The fallible form of [`alloc_slice_fill_iter`](Self::alloc_slice_fill_iter): `Err` when
+    /// the size overflows or memory cannot be had (the iterator is then left untouched).
+    ///
+    /// # Panics
+    ///
+    /// When the iterator yields fewer values than its `len` promised.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::MemoryArena::builder().allocation_limit(1024).build();
+    /// assert_eq!(arena.try_alloc_slice_fill_iter([3u8, 2, 1]).unwrap(), &[3, 2, 1]);
+    /// assert!(arena.try_alloc_slice_fill_iter(0..100_000usize).is_err()); // over the limit
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn try_alloc_slice_fill_iter<T, I>(&self, values: I) -> Result<&mut [T], AllocError>
+    where
+        I: IntoIterator<Item = T>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let mut values = values.into_iter();
+        // `len` is a promise from safe code, not a guarantee: a short iterator must not leave
+        // part of the slice uninitialised, so running out is a panic, not an early end.
+        self.try_alloc_slice_fill_with(values.len(), |_| {
+            values
+                .next()
+                .expect("the iterator yielded fewer values than its `len()` promised")
+        })
     }
 
     /// Copies a string into the arena.

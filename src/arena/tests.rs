@@ -331,3 +331,146 @@ fn arena_is_send() {
     fn assert_send<T: Send>() {}
     assert_send::<MemoryArena>();
 }
+
+/// Counts its clones and drops, to see that each happens exactly as often as it should.
+struct Counted<'a> {
+    clones: &'a Cell<usize>,
+    drops: &'a Cell<usize>,
+}
+
+impl Clone for Counted<'_> {
+    fn clone(&self) -> Self {
+        self.clones.set(self.clones.get() + 1);
+        Self { ..*self }
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.drops.set(self.drops.get() + 1);
+    }
+}
+
+#[test]
+fn alloc_slice_clone_clones_each_value_once() {
+    let (clones, drops) = (Cell::new(0), Cell::new(0));
+    let arena = MemoryArena::new();
+    let originals: std::vec::Vec<Counted<'_>> = (0..5)
+        .map(|_| Counted {
+            clones: &clones,
+            drops: &drops,
+        })
+        .collect();
+    let copies = arena.alloc_slice_clone(&originals);
+    assert_eq!((copies.len(), clones.get(), drops.get()), (5, 5, 0));
+    assert_eq!(arena.allocated_bytes(), core::mem::size_of_val(copies));
+    drop(originals);
+    assert_eq!(drops.get(), 5, "only the originals are dropped");
+}
+
+/// An iterator whose `len` promises more (or fewer) values than it has.
+struct Lying {
+    promised: usize,
+    left: usize,
+}
+
+impl Iterator for Lying {
+    type Item = u64;
+    fn next(&mut self) -> Option<u64> {
+        self.left = self.left.checked_sub(1)?;
+        Some(7)
+    }
+}
+
+impl ExactSizeIterator for Lying {
+    fn len(&self) -> usize {
+        self.promised
+    }
+}
+
+#[test]
+fn alloc_slice_fill_iter_takes_exactly_len_values() {
+    let arena = MemoryArena::new();
+    assert_eq!(arena.alloc_slice_fill_iter([1u8, 2, 3]), &[1, 2, 3]);
+    // A longer iterator than promised: the slice has the promised length, the rest is unused.
+    let mut long = Lying {
+        promised: 2,
+        left: 10,
+    };
+    assert_eq!(arena.alloc_slice_fill_iter(&mut long), &[7, 7]);
+    assert_eq!(
+        long.left, 8,
+        "values past the promised length are not asked for"
+    );
+}
+
+#[test]
+fn a_short_iterator_panics_instead_of_leaving_values_uninitialised() {
+    let arena = MemoryArena::new();
+    let before = arena.alloc(1u64) as *mut u64;
+    let outcome = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+        arena.alloc_slice_fill_iter(Lying {
+            promised: 4,
+            left: 2,
+        });
+    }));
+    let message = outcome.unwrap_err();
+    assert!(
+        message
+            .downcast_ref::<std::string::String>()
+            .is_some_and(|m| m.contains("fewer values")),
+        "unexpected panic"
+    );
+    // Nothing else was damaged, and the arena keeps working.
+    // SAFETY: `before` is a live allocation of the arena.
+    assert_eq!(unsafe { *before }, 1);
+    assert_eq!(arena.alloc_slice_fill_iter([4u64, 5]), &[4, 5]);
+}
+
+#[test]
+fn try_alloc_slice_fill_iter_refuses_without_touching_the_iterator() {
+    let arena = MemoryArena::builder().allocation_limit(4096).build();
+    let mut values = 0..1_000_000usize;
+    assert!(arena.try_alloc_slice_fill_iter(&mut values).is_err());
+    assert_eq!(values.start, 0, "no value was taken");
+    assert_eq!((arena.allocated_bytes(), arena.capacity_bytes()), (0, 0));
+    assert!(arena.try_alloc_slice_clone(&[0u64; 1024]).is_err());
+    assert!(arena.try_alloc_slice_fill_iter(0..8usize).is_ok());
+}
+
+#[test]
+fn boxed_values_are_dropped_once_and_the_newest_gives_its_bytes_back() {
+    use allocator_api2::boxed::Box;
+    let (clones, drops) = (Cell::new(0), Cell::new(0));
+    let arena = MemoryArena::new();
+    let first = Box::new_in(
+        Counted {
+            clones: &clones,
+            drops: &drops,
+        },
+        &arena,
+    );
+    let used = arena.allocated_bytes();
+    let second = Box::new_in(
+        Counted {
+            clones: &clones,
+            drops: &drops,
+        },
+        &arena,
+    );
+    drop(second);
+    assert_eq!(drops.get(), 1);
+    assert_eq!(
+        arena.allocated_bytes(),
+        used,
+        "the newest box gave its bytes back"
+    );
+    drop(first);
+    assert_eq!((drops.get(), arena.allocated_bytes()), (2, 0));
+    // Values moved in with `alloc` are never dropped.
+    arena.alloc(Counted {
+        clones: &clones,
+        drops: &drops,
+    });
+    assert_eq!(drops.get(), 2);
+}
