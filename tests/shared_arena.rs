@@ -245,3 +245,65 @@ fn a_thread_that_stays_reuses_its_chunk_across_resets() {
         "later rounds allocated chunks again: {rounds:?}"
     );
 }
+
+/// Not `Copy`, so `alloc_slice_clone` really clones.
+#[derive(Clone, Debug, PartialEq)]
+struct Id(u64);
+
+/// What one thread put in the arena with each constructor, to be checked after the join.
+type Made<'a> = (
+    &'a mut [u64; 4],
+    &'a mut [u64],
+    &'a mut [u64],
+    &'a mut [Id],
+    &'a mut [usize],
+    &'a mut str,
+    &'a mut [u32],
+);
+
+#[test]
+fn threads_use_every_constructor_and_the_bytes_add_up() {
+    let rounds = scaled(200);
+    let arena = SharedArena::builder().zero_on_free(false).build();
+    let made: std::vec::Vec<std::vec::Vec<Made<'_>>> = std::thread::scope(|s| {
+        let workers: std::vec::Vec<_> = (0..4u64)
+            .map(|t| {
+                let arena = &arena;
+                s.spawn(move || {
+                    (0..rounds)
+                        .map(|_| {
+                            let layout = Layout::from_size_align(64, 8).unwrap();
+                            // SAFETY: a fresh block of 64 writable bytes.
+                            unsafe { arena.alloc_layout(layout).as_ptr().write_bytes(0xAB, 64) };
+                            (
+                                arena.alloc_with(|| [t; 4]),
+                                arena.alloc_slice_fill_copy(3, t),
+                                arena.alloc_slice_fill_with(5, |i| t * 10 + i as u64),
+                                arena.alloc_slice_clone(&[Id(t), Id(t + 1)]),
+                                arena.alloc_slice_fill_iter((0..4).map(|i| i + t as usize)),
+                                arena.try_alloc_str(&format!("t{t:07}")).unwrap(),
+                                arena.try_alloc_slice_copy(&[t as u32; 2]).unwrap(),
+                            )
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    for (t, rounds_made) in made.iter().enumerate() {
+        let t = t as u64;
+        for (with, fill, fill_with, clones, from_iter, text, copies) in rounds_made {
+            assert_eq!(**with, [t; 4]);
+            assert_eq!(**fill, [t; 3]);
+            assert_eq!(**fill_with, [0, 1, 2, 3, 4].map(|i| t * 10 + i));
+            assert_eq!(**clones, [Id(t), Id(t + 1)]);
+            assert_eq!(**from_iter, [0, 1, 2, 3].map(|i| i + t as usize));
+            assert_eq!(&**text, format!("t{t:07}"));
+            assert_eq!(**copies, [t as u32; 2]);
+        }
+    }
+    // Every size above is a multiple of its alignment and the lanes start aligned: no padding.
+    let per_round = 64 + 32 + 24 + 40 + 16 + 32 + 8 + 8;
+    assert_eq!(arena.allocated_bytes(), 4 * rounds * per_round);
+}

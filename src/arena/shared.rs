@@ -344,6 +344,139 @@ impl SharedArena {
         self.lane().alloc_slice_copy(src)
     }
 
+    /// Copies a string into the arena, or returns `Err` past the limit or when the system
+    /// refuses.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::builder().allocation_limit(0).build();
+    /// assert!(arena.try_alloc_str("no room").is_err());
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn try_alloc_str(&self, s: &str) -> Result<&mut str, AllocError> {
+        self.lane().try_alloc_str(s)
+    }
+
+    /// Copies a slice into the arena, or returns `Err` past the limit or when the system
+    /// refuses.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::new();
+    /// assert_eq!(arena.try_alloc_slice_copy(&[3u8, 4]).unwrap(), &[3, 4]);
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn try_alloc_slice_copy<T: Copy + Send>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
+        self.lane().try_alloc_slice_copy(src)
+    }
+
+    /// Allocates space for a `T` in the calling thread's lane, then builds the value in place
+    /// with `f` (as [`MemoryArena::alloc_with`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::new();
+    /// assert_eq!(arena.alloc_with(|| [1u64; 256]).len(), 256);
+    /// ```
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn alloc_with<T: Send>(&self, f: impl FnOnce() -> T) -> &mut T {
+        self.lane().alloc_with(f)
+    }
+
+    /// Allocates `len` copies of `value` (as [`MemoryArena::alloc_slice_fill_copy`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::new();
+    /// assert_eq!(arena.alloc_slice_fill_copy(3, 0.5f32), &[0.5, 0.5, 0.5]);
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn alloc_slice_fill_copy<T: Copy + Send>(&self, len: usize, value: T) -> &mut [T] {
+        self.lane().alloc_slice_fill_copy(len, value)
+    }
+
+    /// Allocates a slice of `len` values, the `i`-th being `f(i)` (as
+    /// [`MemoryArena::alloc_slice_fill_with`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::new();
+    /// assert_eq!(arena.alloc_slice_fill_with(3, |i| i + 1), &[1, 2, 3]);
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn alloc_slice_fill_with<T: Send>(
+        &self,
+        len: usize,
+        f: impl FnMut(usize) -> T,
+    ) -> &mut [T] {
+        self.lane().alloc_slice_fill_with(len, f)
+    }
+
+    /// Clones every value of `src` into the arena (as [`MemoryArena::alloc_slice_clone`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// #[derive(Clone, Debug, PartialEq)] // not `Copy`
+    /// struct Id(u32);
+    ///
+    /// let arena = memory_manager::SharedArena::new();
+    /// assert_eq!(arena.alloc_slice_clone(&[Id(1), Id(2)]), &[Id(1), Id(2)]);
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn alloc_slice_clone<T: Clone + Send>(&self, src: &[T]) -> &mut [T] {
+        self.lane().alloc_slice_clone(src)
+    }
+
+    /// Moves the values of an iterator of known length into one slice (as
+    /// [`MemoryArena::alloc_slice_fill_iter`], which says what a short iterator does).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::new();
+    /// assert_eq!(arena.alloc_slice_fill_iter([5u8, 6].into_iter().rev()), &[6, 5]);
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn alloc_slice_fill_iter<T: Send, I>(&self, values: I) -> &mut [T]
+    where
+        I: IntoIterator<Item = T>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        self.lane().alloc_slice_fill_iter(values)
+    }
+
+    /// Allocates uninitialised memory for `layout`.
+    ///
+    /// # Panics
+    ///
+    /// Calls `handle_alloc_error` when memory cannot be had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::alloc::Layout;
+    /// let arena = memory_manager::SharedArena::new();
+    /// let p = arena.alloc_layout(Layout::from_size_align(8192, 4096).unwrap());
+    /// assert_eq!(p.as_ptr() as usize % 4096, 0);
+    /// ```
+    #[inline(always)]
+    pub fn alloc_layout(&self, layout: Layout) -> NonNull<u8> {
+        self.lane().alloc_layout(layout)
+    }
+
     /// Allocates uninitialised memory for `layout`, or returns `Err`.
     ///
     /// # Examples
