@@ -307,3 +307,33 @@ fn threads_use_every_constructor_and_the_bytes_add_up() {
     let per_round = 64 + 32 + 24 + 40 + 16 + 32 + 8 + 8;
     assert_eq!(arena.allocated_bytes(), 4 * rounds * per_round);
 }
+
+#[test]
+fn every_try_form_refuses_past_the_limit_and_changes_nothing() {
+    let arena = SharedArena::builder()
+        .allocation_limit(8192)
+        .first_chunk_size(4096)
+        .build();
+    let kept = arena.alloc_slice_fill_copy(16, 0x5Au8);
+    let (used, capacity) = (arena.allocated_bytes(), arena.capacity_bytes());
+    let big = 64 * 1024;
+    let text = "x".repeat(big);
+    assert!(arena.try_alloc([0u8; 65536]).is_err());
+    assert!(arena.try_alloc_str(&text).is_err());
+    assert!(arena.try_alloc_slice_copy(text.as_bytes()).is_err());
+    assert!(arena.try_alloc_slice_fill_copy(big, 1u8).is_err());
+    assert!(arena.try_alloc_slice_fill_with(big, |i| i as u8).is_err());
+    assert!(arena.try_alloc_slice_clone(text.as_bytes()).is_err());
+    let mut values = text.bytes();
+    assert!(arena.try_alloc_slice_fill_iter(&mut values).is_err());
+    assert_eq!(values.len(), big, "the iterator was not touched");
+    assert!(arena.try_alloc_slice_fill_copy(usize::MAX, 0u64).is_err()); // size overflow
+    let huge = Layout::from_size_align(isize::MAX as usize - 4095, 4096).unwrap();
+    assert!(arena.try_alloc_layout(huge).is_err());
+    assert_eq!(
+        (arena.allocated_bytes(), arena.capacity_bytes()),
+        (used, capacity)
+    );
+    assert_eq!(*kept, [0x5A; 16]);
+    assert!(arena.try_alloc_slice_fill_copy(16, 1u8).is_ok());
+}

@@ -458,6 +458,81 @@ impl SharedArena {
         self.lane().alloc_slice_fill_iter(values)
     }
 
+    /// The fallible form of [`alloc_slice_fill_copy`](Self::alloc_slice_fill_copy): `Err` when
+    /// the size overflows, past the limit, or when the system refuses.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::new();
+    /// assert!(arena.try_alloc_slice_fill_copy(usize::MAX, 0u32).is_err());
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn try_alloc_slice_fill_copy<T: Copy + Send>(
+        &self,
+        len: usize,
+        value: T,
+    ) -> Result<&mut [T], AllocError> {
+        self.lane().try_alloc_slice_fill_copy(len, value)
+    }
+
+    /// The fallible form of [`alloc_slice_fill_with`](Self::alloc_slice_fill_with).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::builder().allocation_limit(0).build();
+    /// assert!(arena.try_alloc_slice_fill_with(4, |i| i).is_err());
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn try_alloc_slice_fill_with<T: Send>(
+        &self,
+        len: usize,
+        f: impl FnMut(usize) -> T,
+    ) -> Result<&mut [T], AllocError> {
+        self.lane().try_alloc_slice_fill_with(len, f)
+    }
+
+    /// The fallible form of [`alloc_slice_clone`](Self::alloc_slice_clone).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::builder().allocation_limit(0).build();
+    /// assert!(arena.try_alloc_slice_clone(&[1u8]).is_err());
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn try_alloc_slice_clone<T: Clone + Send>(
+        &self,
+        src: &[T],
+    ) -> Result<&mut [T], AllocError> {
+        self.lane().try_alloc_slice_clone(src)
+    }
+
+    /// The fallible form of [`alloc_slice_fill_iter`](Self::alloc_slice_fill_iter) (the
+    /// iterator is left untouched on `Err`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::builder().allocation_limit(0).build();
+    /// let mut values = [1u8, 2].into_iter();
+    /// assert!(arena.try_alloc_slice_fill_iter(&mut values).is_err());
+    /// assert_eq!(values.len(), 2);
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn try_alloc_slice_fill_iter<T: Send, I>(&self, values: I) -> Result<&mut [T], AllocError>
+    where
+        I: IntoIterator<Item = T>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        self.lane().try_alloc_slice_fill_iter(values)
+    }
+
     /// Allocates uninitialised memory for `layout`.
     ///
     /// # Panics
