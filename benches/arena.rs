@@ -9,6 +9,11 @@
 //! ratios.
 
 mod common;
+#[path = "../examples/parse_json/json.rs"]
+#[allow(dead_code)] // the example's census and error reporting go unused here
+mod json;
+#[path = "../examples/parse_json/sample.rs"]
+mod sample;
 
 use allocator_api2::alloc::{AllocError, Allocator, Layout};
 use allocator_api2::vec::Vec;
@@ -22,7 +27,7 @@ use std::time::{Duration, Instant};
 /// What every contestant offers, so each workload is written once.
 trait Contestant {
     const NAME: &'static str;
-    type Alloc<'a>: Allocator
+    type Alloc<'a>: Allocator + Copy
     where
         Self: 'a;
     fn new() -> Self;
@@ -310,6 +315,15 @@ fn tree<C: Contestant>(arena: &C) {
     }
 }
 
+/// A real parser at work: the `parse_json` example's, over a generated document. Strings grow
+/// in place as their runs are appended; arrays and objects are collected on a side stack and
+/// copied into the arena, exactly sized, when they close; the tree is dropped (which walks it)
+/// before the reset.
+fn parse_document<C: Contestant>(arena: &C, document: &[u8]) {
+    let tree = json::parse(document, arena.allocator()).expect("the sample is valid JSON");
+    black_box(&tree);
+}
+
 fn random_strings() -> std::vec::Vec<String> {
     let mut rng = 0x9E37_79B9_7F4A_7C15_u64;
     (0..N)
@@ -402,12 +416,14 @@ macro_rules! paired_workload {
 macro_rules! each_workload {
     ($run:ident $(, $criterion:expr)?) => {{
         let strs = random_strings();
+        let document = sample::document(2 << 20);
         $run!($($criterion,)? "alloc_24B_x1M", |arena| values(arena));
         $run!($($criterion,)? "alloc_str_x1M", |arena| strings(arena, &strs));
         $run!($($criterion,)? "vec_push_1M", |arena| vec_push(arena));
         $run!($($criterion,)? "hashmap_200k", |arena| hashmap(arena));
         $run!($($criterion,)? "reserve_exact_grow_100k", |arena| grow_newest(arena));
         $run!($($criterion,)? "json_tree_200k_nodes", |arena| tree(arena));
+        $run!($($criterion,)? "parse_json_2MB", |arena| parse_document(arena, &document));
     }};
 }
 
