@@ -124,10 +124,22 @@ impl<A: Allocator + Copy> Parser<'_, A> {
     }
 
     /// Appends to a string, or fails cleanly when the allocator refuses (a capped arena).
+    ///
+    /// One copy rather than `extend_from_slice`, which allocator-api2 (with no specialization
+    /// on stable Rust) runs a byte at a time, with the growth check inside the loop.
     fn append(&self, out: &mut Vec<u8, A>, bytes: &[u8]) -> Result<(), ParseError> {
         out.try_reserve(bytes.len())
             .map_err(|_| self.error("out of memory"))?;
-        out.extend_from_slice(bytes);
+        let len = out.len();
+        // SAFETY: `try_reserve` made room for `bytes.len()` more bytes past `len`; the copy
+        // initialises exactly those before `set_len` counts them; `bytes` is the input, which
+        // cannot overlap the vector's own buffer.
+        unsafe {
+            out.as_mut_ptr()
+                .add(len)
+                .copy_from_nonoverlapping(bytes.as_ptr(), bytes.len());
+            out.set_len(len + bytes.len());
+        }
         Ok(())
     }
 
