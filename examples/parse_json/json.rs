@@ -106,21 +106,37 @@ struct Parser<'i, A: Allocator + Copy> {
 
 impl<A: Allocator + Copy> Parser<'_, A> {
     fn close_array(&mut self, base: usize) -> Result<Value<A>, ParseError> {
-        let mut items = Vec::new_in(self.alloc);
-        items
-            .try_reserve_exact(self.items.len() - base)
-            .map_err(|_| self.error("out of memory"))?;
-        items.extend(self.items.drain(base..));
+        let items = self.collect(base, |parser| &mut parser.items)?;
         Ok(Value::Array(items))
     }
 
     fn close_object(&mut self, base: usize) -> Result<Value<A>, ParseError> {
-        let mut fields = Vec::new_in(self.alloc);
-        fields
-            .try_reserve_exact(self.fields.len() - base)
-            .map_err(|_| self.error("out of memory"))?;
-        fields.extend(self.fields.drain(base..));
+        let fields = self.collect(base, |parser| &mut parser.fields)?;
         Ok(Value::Object(fields))
+    }
+
+    /// Moves the values of a side stack from `base` on into an exactly sized vector in `A`, with
+    /// one copy (allocator-api2's `extend` moves them one at a time, checking for growth).
+    fn collect<T>(
+        &mut self,
+        base: usize,
+        stack: impl Fn(&mut Self) -> &mut std::vec::Vec<T>,
+    ) -> Result<Vec<T, A>, ParseError> {
+        let count = stack(self).len() - base;
+        let mut out: Vec<T, A> = Vec::new_in(self.alloc);
+        out.try_reserve_exact(count)
+            .map_err(|_| self.error("out of memory"))?;
+        let stack = stack(self);
+        // SAFETY: `out` has room for `count` values and is empty; the last `count` values of
+        // the stack are moved into it bit for bit, and the stack's length drops below them
+        // first, so each value has exactly one owner afterwards. The buffers are distinct.
+        unsafe {
+            stack.set_len(base);
+            out.as_mut_ptr()
+                .copy_from_nonoverlapping(stack.as_ptr().add(base), count);
+            out.set_len(count);
+        }
+        Ok(out)
     }
 
     /// Appends to a string, or fails cleanly when the allocator refuses (a capped arena).
