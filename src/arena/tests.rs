@@ -338,6 +338,12 @@ struct Counted<'a> {
     drops: &'a Cell<usize>,
 }
 
+impl<'a> Counted<'a> {
+    fn new(clones: &'a Cell<usize>, drops: &'a Cell<usize>) -> Self {
+        Self { clones, drops }
+    }
+}
+
 impl Clone for Counted<'_> {
     fn clone(&self) -> Self {
         self.clones.set(self.clones.get() + 1);
@@ -355,12 +361,8 @@ impl Drop for Counted<'_> {
 fn alloc_slice_clone_clones_each_value_once() {
     let (clones, drops) = (Cell::new(0), Cell::new(0));
     let arena = MemoryArena::new();
-    let originals: std::vec::Vec<Counted<'_>> = (0..5)
-        .map(|_| Counted {
-            clones: &clones,
-            drops: &drops,
-        })
-        .collect();
+    let originals: std::vec::Vec<Counted<'_>> =
+        (0..5).map(|_| Counted::new(&clones, &drops)).collect();
     let copies = arena.alloc_slice_clone(&originals);
     assert_eq!((copies.len(), clones.get(), drops.get()), (5, 5, 0));
     assert_eq!(arena.allocated_bytes(), core::mem::size_of_val(copies));
@@ -443,21 +445,9 @@ fn boxed_values_are_dropped_once_and_the_newest_gives_its_bytes_back() {
     use allocator_api2::boxed::Box;
     let (clones, drops) = (Cell::new(0), Cell::new(0));
     let arena = MemoryArena::new();
-    let first = Box::new_in(
-        Counted {
-            clones: &clones,
-            drops: &drops,
-        },
-        &arena,
-    );
+    let first = Box::new_in(Counted::new(&clones, &drops), &arena);
     let used = arena.allocated_bytes();
-    let second = Box::new_in(
-        Counted {
-            clones: &clones,
-            drops: &drops,
-        },
-        &arena,
-    );
+    let second = Box::new_in(Counted::new(&clones, &drops), &arena);
     drop(second);
     assert_eq!(drops.get(), 1);
     assert_eq!(
@@ -468,9 +458,6 @@ fn boxed_values_are_dropped_once_and_the_newest_gives_its_bytes_back() {
     drop(first);
     assert_eq!((drops.get(), arena.allocated_bytes()), (2, 0));
     // Values moved in with `alloc` are never dropped.
-    arena.alloc(Counted {
-        clones: &clones,
-        drops: &drops,
-    });
+    arena.alloc(Counted::new(&clones, &drops));
     assert_eq!(drops.get(), 2);
 }
