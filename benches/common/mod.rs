@@ -1,4 +1,4 @@
-//! Paired measurement: every contestant runs one iteration per round, in a rotating order, and
+//! Paired measurement: every contestant runs one iteration per round, in a random order, and
 //! the ratios are taken within each round.
 //!
 //! Criterion times one contestant for seconds, then the next. On this project's shared 2-core
@@ -6,8 +6,10 @@
 //! from one run to the next), so two contestants that run the same machine code can come out
 //! 10% apart in one criterion group and the other way round in the next. Here the contestants of
 //! a workload alternate iteration by iteration, so a drift slows them all in the same round and
-//! cancels out of that round's ratio; the rotation keeps any contestant from always running
-//! right after the same neighbour. What it cannot cancel is what is fixed for a whole process
+//! cancels out of that round's ratio. Every round runs them in a fresh random order, so that no
+//! contestant always follows the same neighbour: what one leaves behind (dirty cache lines, a
+//! cache just emptied by zeroing) lands on a different contestant each round. (A rotation by one
+//! per round, used before, kept the same neighbours in the same order in almost every round.) What it cannot cancel is what is fixed for a whole process
 //! (code layout, where the heap placed each contestant's memory), so run it more than once.
 //!
 //! Used by the benches' `--paired` mode (`cargo bench --bench arena -- --paired`, optionally
@@ -29,7 +31,7 @@ const BUDGET: Duration = Duration::from_secs(4);
 const MIN_ROUNDS: usize = 30;
 const MAX_ROUNDS: usize = 2000;
 
-/// Runs `contestants` in rotating rounds and prints each one's median time and, for every entry
+/// Runs `contestants` in rounds, each in a fresh order, and prints each one's median time and, for every entry
 /// of `versus`, the per-round ratio of ours to each peer: its median, its quartiles and how many
 /// rounds came out at or below 1.0; then the largest of those medians, the ratio to the fastest
 /// peer.
@@ -47,9 +49,11 @@ pub fn paired(workload: &str, mut contestants: Vec<Timed<'_>>, versus: &[Versus]
     let mut times = vec![Vec::new(); count];
     let started = Instant::now();
     let mut rounds = 0;
+    let mut order: Vec<usize> = (0..count).collect();
+    let mut shuffle = Shuffle::new();
     while rounds < MAX_ROUNDS && (rounds < MIN_ROUNDS || started.elapsed() < BUDGET) {
-        for turn in 0..count {
-            let which = (rounds + turn) % count;
+        shuffle.permute(&mut order);
+        for &which in &order {
             let time = (contestants[which].1)();
             times[which].push(time.as_secs_f64());
         }
@@ -141,4 +145,28 @@ fn median(samples: &[f64]) -> f64 {
 /// The `q` quantile of sorted samples (nearest rank).
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+/// A fresh order of the contestants for every round (xorshift64 and Fisher-Yates, seeded the
+/// same in every run so that runs can be compared).
+struct Shuffle(u64);
+
+impl Shuffle {
+    fn new() -> Self {
+        Self(0x9E37_79B9_7F4A_7C15)
+    }
+
+    fn next_below(&mut self, bound: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % bound as u64) as usize
+    }
+
+    fn permute(&mut self, order: &mut [usize]) {
+        for last in (1..order.len()).rev() {
+            let pick = self.next_below(last + 1);
+            order.swap(last, pick);
+        }
+    }
 }
