@@ -1,7 +1,8 @@
 //! SharedArena (plain `alloc`, no per-thread handle) against the Sync arenas of other crates:
 //! blink-alloc's `SyncBlinkAlloc`, bump-scope's `BumpPool` (one guard per thread), bumpalo
-//! behind a `Mutex`, and `MemoryArena` as the single-threaded reference. Each thread makes 1M
-//! allocations of 24 bytes; the arena is reset after the join (inside the timing).
+//! behind a `Mutex`, and `MemoryArena` as the single-threaded reference; also SharedArena
+//! through a `LocalArena` handle per thread, the like of `BumpPool`'s guard. Each thread makes
+//! 1M allocations of 24 bytes; the arena is reset after the join (inside the timing).
 //!
 //! `cargo bench --bench shared_arena`; `cargo bench --bench shared_arena -- --paired` runs the
 //! same rounds for every contestant in alternation instead (see `common/mod.rs`) and prints
@@ -50,6 +51,14 @@ fn shared_arena_work(arena: &SharedArena) {
     }
 }
 
+/// One thread's work on a `SharedArena` through a handle on its lane, taken once.
+fn shared_arena_local_work(arena: &SharedArena) {
+    let local = arena.local();
+    for i in 0..PER_THREAD {
+        black_box(local.alloc([i, i, i]));
+    }
+}
+
 /// One thread's work on a `BumpPool`: take a bump for the thread, then allocate from it.
 fn bump_pool_work(pool: &bump_scope::BumpPool) {
     let bump = pool.get();
@@ -75,6 +84,19 @@ fn shared_benches(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("SharedArena", t), |b| {
             b.iter_custom(|iters| {
                 rounds(iters, t, &mut arena, shared_arena_work, SharedArena::reset)
+            })
+        });
+
+        let mut arena = SharedArena::builder().zero_on_free(false).build();
+        group.bench_function(BenchmarkId::new("SharedArena, local handle", t), |b| {
+            b.iter_custom(|iters| {
+                rounds(
+                    iters,
+                    t,
+                    &mut arena,
+                    shared_arena_local_work,
+                    SharedArena::reset,
+                )
             })
         });
 
@@ -158,6 +180,13 @@ fn shared_paired() {
                 SharedArena::reset,
             ),
             timed_rounds(
+                "SharedArena, local handle",
+                t,
+                SharedArena::builder().zero_on_free(false).build(),
+                shared_arena_local_work,
+                SharedArena::reset,
+            ),
+            timed_rounds(
                 "bump-scope BumpPool",
                 t,
                 bump_scope::BumpPool::new(),
@@ -165,10 +194,16 @@ fn shared_paired() {
                 |pool| pool.reset(),
             ),
         ];
-        let mut versus = vec![common::Versus {
-            ours: "SharedArena",
-            peers: &["bump-scope BumpPool"],
-        }];
+        let mut versus = vec![
+            common::Versus {
+                ours: "SharedArena",
+                peers: &["bump-scope BumpPool"],
+            },
+            common::Versus {
+                ours: "SharedArena, local handle",
+                peers: &["bump-scope BumpPool"],
+            },
+        ];
         if t == 1 {
             let mut single = MemoryArena::builder().zero_on_free(false).build();
             let run = move || {
@@ -177,10 +212,34 @@ fn shared_paired() {
                 start.elapsed()
             };
             contestants.push(("MemoryArena (1 thread, no spawn)", Box::new(run)));
-            versus.push(common::Versus {
-                ours: "SharedArena",
-                peers: &["MemoryArena (1 thread, no spawn)"],
-            });
+            // The same loops on the calling thread, with no spawn either: what the lane lookup
+            // costs per allocation, and what a handle saves of it.
+            let no_spawn = |name, work: fn(&SharedArena)| -> common::Timed<'static> {
+                let mut arena = SharedArena::builder().zero_on_free(false).build();
+                let run = move || {
+                    let start = Instant::now();
+                    work(&arena);
+                    arena.reset();
+                    start.elapsed()
+                };
+                (name, Box::new(run))
+            };
+            contestants.push(no_spawn("SharedArena (no spawn)", shared_arena_work));
+            contestants.push(no_spawn(
+                "SharedArena, local handle (no spawn)",
+                shared_arena_local_work,
+            ));
+            for ours in [
+                "SharedArena",
+                "SharedArena, local handle",
+                "SharedArena (no spawn)",
+                "SharedArena, local handle (no spawn)",
+            ] {
+                versus.push(common::Versus {
+                    ours,
+                    peers: &["MemoryArena (1 thread, no spawn)"],
+                });
+            }
         }
         common::paired(&format!("{t} thread(s)"), contestants, &versus);
     }

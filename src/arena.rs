@@ -10,7 +10,7 @@ mod slot;
 
 pub use builder::{ArenaBuilder, DEFAULT_MAX_CHUNK_SIZE, FIRST_CHUNK_SIZE};
 #[cfg(feature = "std")]
-pub use shared::{SharedArena, SharedArenaBuilder};
+pub use shared::{LocalArena, SharedArena, SharedArenaBuilder};
 
 use crate::alloc::{
     AllocError, Allocator, Layout, MAX_SYSTEM_ALIGN, block, dangling_for, handle_alloc_error,

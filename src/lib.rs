@@ -23,7 +23,7 @@ mod zero;
 
 pub use crate::arena::{ArenaBuilder, MemoryArena};
 #[cfg(feature = "std")]
-pub use crate::arena::{SharedArena, SharedArenaBuilder};
+pub use crate::arena::{LocalArena, SharedArena, SharedArenaBuilder};
 pub use crate::error::PoolError;
 pub use crate::names::AllocationNames;
 pub use crate::pointer::{LocalPointer, LocalWeakPointer, MemoryPointer, WeakPointer};

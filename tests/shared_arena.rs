@@ -337,3 +337,203 @@ fn every_try_form_refuses_past_the_limit_and_changes_nothing() {
     assert_eq!(*kept, [0x5A; 16]);
     assert!(arena.try_alloc_slice_fill_copy(16, 1u8).is_ok());
 }
+
+// ----- `LocalArena`: a handle on the calling thread's lane ---------------------------------
+
+#[test]
+fn handles_allocate_in_their_threads_lane_beside_plain_alloc() {
+    let mut arena = SharedArena::builder().first_chunk_size(1024).build();
+    let per_thread = scaled(20_000);
+    let blocks: std::vec::Vec<std::vec::Vec<Written>> = std::thread::scope(|s| {
+        let workers: std::vec::Vec<_> = (0..THREADS)
+            .map(|t| {
+                let arena = &arena;
+                s.spawn(move || {
+                    let local = arena.local();
+                    // The handle and `SharedArena::alloc` bump the same lane: back to back.
+                    let first: *const u64 = local.alloc(1u64);
+                    let second: *const u64 = arena.alloc(2u64);
+                    assert_eq!(second.addr(), first.addr() + 8);
+                    let mut mine = vec![Written(
+                        std::ptr::NonNull::from(local.alloc(0x0101_0101_0101_0101u64)).cast(),
+                        8,
+                        1,
+                    )];
+                    let mut rng = 0x2545_F491_4F6C_DD1Du64 ^ (t as u64 + 1);
+                    for i in 0..per_thread {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        let size = (rng % 200) as usize + 1;
+                        let align = 1usize << ((rng >> 20) % 7);
+                        let layout = Layout::from_size_align(size, align).unwrap();
+                        let ptr = local.try_alloc_layout(layout).unwrap();
+                        assert_eq!(ptr.as_ptr().addr() % align, 0);
+                        let fill = (i as u8) ^ (t as u8) | 2;
+                        // SAFETY: a fresh block of `size` bytes.
+                        unsafe { ptr.as_ptr().write_bytes(fill, size) };
+                        mine.push(Written(ptr, size, fill));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let mut all: std::vec::Vec<Written> = blocks.into_iter().flatten().collect();
+    all.sort_unstable();
+    for pair in all.windows(2) {
+        assert!(
+            pair[0].0.as_ptr().addr() + pair[0].1 <= pair[1].0.as_ptr().addr(),
+            "blocks overlap"
+        );
+    }
+    let total: usize = all.iter().map(|b| b.1).sum::<usize>() + THREADS * 16;
+    assert_eq!(arena.allocated_bytes(), total, "exact after the join");
+    for &Written(ptr, size, fill) in &all {
+        // SAFETY: the arena keeps the memory until `reset`, and nothing else writes it.
+        let bytes = unsafe { std::slice::from_raw_parts(ptr.as_ptr(), size) };
+        assert!(
+            bytes.iter().all(|&b| b == fill),
+            "block {ptr:p} lost its contents"
+        );
+    }
+    arena.reset();
+    assert_eq!(arena.allocated_bytes(), 0);
+}
+
+#[test]
+fn a_vec_grows_in_place_through_a_handle_and_outlives_it() {
+    let n = scaled(100_000) as u64;
+    // Room for the largest capacity (below 2n) in the thread's first chunk.
+    let arena = SharedArena::builder()
+        .first_chunk_size(16 * n as usize + 4096)
+        .build();
+    let kept: &[u64] = std::thread::scope(|s| {
+        s.spawn(|| {
+            let local = arena.local();
+            let mut v: Vec<u64, &memory_manager::LocalArena<'_>> = Vec::new_in(&local);
+            v.push(0);
+            let start = v.as_ptr();
+            for i in 1..n {
+                v.push(i);
+            }
+            // Nothing else was allocated and the chunk had room: every growth was in place.
+            assert_eq!(v.as_ptr(), start);
+            let copy = local.alloc_slice_copy(&v);
+            drop(v);
+            drop(local);
+            // Allocations outlive the handle: they belong to the arena.
+            &*copy
+        })
+        .join()
+        .unwrap()
+    });
+    assert!(kept.iter().copied().eq(0..n));
+}
+
+/// Joins a thread that took a handle and then `ends` it (drops or forgets it), and reports
+/// how many lanes the arena has once a second thread has allocated after it.
+fn lanes_after_a_handle_that_was(ends: fn(memory_manager::LocalArena<'_>)) -> usize {
+    let arena = SharedArena::new();
+    std::thread::scope(|s| {
+        // `join` waits for the thread's thread-local destructors, which hand its lanes back.
+        s.spawn(|| {
+            let local = arena.local();
+            local.alloc(1u8);
+            let copy = local.clone();
+            drop(local);
+            ends(copy);
+        })
+        .join()
+        .unwrap();
+        s.spawn(|| arena.alloc(2u8)).join().unwrap();
+    });
+    assert_eq!(arena.allocated_bytes(), 2);
+    arena.lane_count()
+}
+
+#[test]
+fn a_lane_is_handed_over_only_once_every_handle_on_it_is_gone() {
+    // Dropped handles: the exiting thread hands its lane to the next thread.
+    assert_eq!(lanes_after_a_handle_that_was(|local| drop(local)), 1);
+    // A handle still alive at exit (forgotten here; kept in another thread-local, in
+    // practice) keeps the lane its thread's: the next thread gets a lane of its own, so
+    // the two can never bump in the same one.
+    assert_eq!(
+        lanes_after_a_handle_that_was(|local| std::mem::forget(local)),
+        2
+    );
+}
+
+#[test]
+fn a_handle_leaves_blocks_of_other_lanes_alone() {
+    let arena = SharedArena::new();
+    let layout = Layout::new::<[u64; 4]>();
+    let block = arena.local().allocate(layout).unwrap().cast::<u8>();
+    // SAFETY: 32 writable bytes.
+    unsafe { block.as_ptr().write_bytes(7, 32) };
+    let sent = Written(block, 32, 7);
+    let shared = &arena;
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let sent = sent;
+            let local = shared.local();
+            let mine = local.alloc(0u64) as *mut u64;
+            // SAFETY: the block is live with `layout`; this lane does not own it.
+            let grown = unsafe { local.grow(sent.0, layout, Layout::new::<[u64; 8]>()) }.unwrap();
+            // SAFETY: 64 bytes, the first 32 copied.
+            assert!(unsafe { grown.as_ref() }[..32].iter().all(|&b| b == 7));
+            // SAFETY: as above; freeing another lane's block is a no-op.
+            unsafe { local.deallocate(sent.0, layout) };
+            // The lane's own newest block is untouched, and the next allocation follows the copy.
+            // SAFETY: `mine` is a live allocation of this lane.
+            assert_eq!(unsafe { *mine }, 0);
+        });
+    });
+    // SAFETY: arena memory lives until reset.
+    let original = unsafe { std::slice::from_raw_parts(block.as_ptr(), 32) };
+    assert!(original.iter().all(|&b| b == 7));
+}
+
+#[test]
+fn every_try_form_of_a_handle_refuses_past_the_limit_and_changes_nothing() {
+    let arena = SharedArena::builder()
+        .allocation_limit(8192)
+        .first_chunk_size(4096)
+        .build();
+    let local = arena.local();
+    let kept = local.alloc_slice_fill_copy(16, 0x5Au8);
+    let (used, capacity) = (arena.allocated_bytes(), arena.capacity_bytes());
+    let big = 64 * 1024;
+    let text = "x".repeat(big);
+    assert!(local.try_alloc([0u8; 65536]).is_err());
+    assert!(local.try_alloc_str(&text).is_err());
+    assert!(local.try_alloc_slice_copy(text.as_bytes()).is_err());
+    assert!(local.try_alloc_slice_fill_copy(big, 1u8).is_err());
+    assert!(local.try_alloc_slice_fill_with(big, |i| i as u8).is_err());
+    assert!(local.try_alloc_slice_clone(text.as_bytes()).is_err());
+    let mut values = text.bytes();
+    assert!(local.try_alloc_slice_fill_iter(&mut values).is_err());
+    assert_eq!(values.len(), big, "the iterator was not touched");
+    assert!(local.try_alloc_slice_fill_copy(usize::MAX, 0u64).is_err()); // size overflow
+    let huge = Layout::from_size_align(isize::MAX as usize - 4095, 4096).unwrap();
+    assert!(local.try_alloc_layout(huge).is_err());
+    assert!(local.allocate(huge).is_err());
+    assert_eq!(
+        (arena.allocated_bytes(), arena.capacity_bytes()),
+        (used, capacity)
+    );
+    assert_eq!(*kept, [0x5A; 16]);
+    // Every panicking form works within the limit.
+    assert_eq!(*local.alloc_with(|| 3u16), 3);
+    assert_eq!(local.alloc_str("ok"), "ok");
+    assert_eq!(local.alloc_slice_fill_with(2, |i| i as u8), [0, 1]);
+    assert_eq!(local.alloc_slice_clone(&[4u8]), [4]);
+    assert_eq!(local.alloc_slice_fill_iter([5u8, 6]), [5, 6]);
+    assert_eq!(
+        local.alloc_layout(Layout::new::<u32>()).as_ptr().addr() % 4,
+        0
+    );
+    assert!(format!("{local:?}").contains("LocalArena"));
+}
