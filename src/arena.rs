@@ -4,6 +4,7 @@ mod budget;
 mod builder;
 pub(crate) mod bumping;
 mod chunk;
+mod format;
 #[cfg(feature = "std")]
 mod shared;
 mod slot;

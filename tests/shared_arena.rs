@@ -259,6 +259,7 @@ type Made<'a> = (
     &'a mut [usize],
     &'a mut str,
     &'a mut [u32],
+    &'a mut str,
 );
 
 #[test]
@@ -283,6 +284,7 @@ fn threads_use_every_constructor_and_the_bytes_add_up() {
                                 arena.alloc_slice_fill_iter((0..4).map(|i| i + t as usize)),
                                 arena.try_alloc_str(&format!("t{t:07}")).unwrap(),
                                 arena.try_alloc_slice_copy(&[t as u32; 2]).unwrap(),
+                                arena.alloc_fmt(format_args!("f{t:07}")),
                             )
                         })
                         .collect()
@@ -293,7 +295,7 @@ fn threads_use_every_constructor_and_the_bytes_add_up() {
     });
     for (t, rounds_made) in made.iter().enumerate() {
         let t = t as u64;
-        for (with, fill, fill_with, clones, from_iter, text, copies) in rounds_made {
+        for (with, fill, fill_with, clones, from_iter, text, copies, formatted) in rounds_made {
             assert_eq!(**with, [t; 4]);
             assert_eq!(**fill, [t; 3]);
             assert_eq!(**fill_with, [0, 1, 2, 3, 4].map(|i| t * 10 + i));
@@ -301,10 +303,12 @@ fn threads_use_every_constructor_and_the_bytes_add_up() {
             assert_eq!(**from_iter, [0, 1, 2, 3].map(|i| i + t as usize));
             assert_eq!(&**text, format!("t{t:07}"));
             assert_eq!(**copies, [t as u32; 2]);
+            assert_eq!(&**formatted, format!("f{t:07}"));
         }
     }
     // Every size above is a multiple of its alignment and the lanes start aligned: no padding.
-    let per_round = 64 + 32 + 24 + 40 + 16 + 32 + 8 + 8;
+    // (The formatted text is exactly sized: its spare capacity was given back.)
+    let per_round = 64 + 32 + 24 + 40 + 16 + 32 + 8 + 8 + 8;
     assert_eq!(arena.allocated_bytes(), 4 * rounds * per_round);
 }
 
@@ -320,6 +324,7 @@ fn every_try_form_refuses_past_the_limit_and_changes_nothing() {
     let text = "x".repeat(big);
     assert!(arena.try_alloc([0u8; 65536]).is_err());
     assert!(arena.try_alloc_str(&text).is_err());
+    assert!(arena.try_alloc_fmt(format_args!("{text}")).is_err());
     assert!(arena.try_alloc_slice_copy(text.as_bytes()).is_err());
     assert!(arena.try_alloc_slice_fill_copy(big, 1u8).is_err());
     assert!(arena.try_alloc_slice_fill_with(big, |i| i as u8).is_err());
@@ -509,6 +514,7 @@ fn every_try_form_of_a_handle_refuses_past_the_limit_and_changes_nothing() {
     let text = "x".repeat(big);
     assert!(local.try_alloc([0u8; 65536]).is_err());
     assert!(local.try_alloc_str(&text).is_err());
+    assert!(local.try_alloc_fmt(format_args!("{text}")).is_err());
     assert!(local.try_alloc_slice_copy(text.as_bytes()).is_err());
     assert!(local.try_alloc_slice_fill_copy(big, 1u8).is_err());
     assert!(local.try_alloc_slice_fill_with(big, |i| i as u8).is_err());
@@ -528,6 +534,7 @@ fn every_try_form_of_a_handle_refuses_past_the_limit_and_changes_nothing() {
     // Every panicking form works within the limit.
     assert_eq!(*local.alloc_with(|| 3u16), 3);
     assert_eq!(local.alloc_str("ok"), "ok");
+    assert_eq!(local.alloc_fmt(format_args!("{}k", 'o')), "ok");
     assert_eq!(local.alloc_slice_fill_with(2, |i| i as u8), [0, 1]);
     assert_eq!(local.alloc_slice_clone(&[4u8]), [4]);
     assert_eq!(local.alloc_slice_fill_iter([5u8, 6]), [5, 6]);

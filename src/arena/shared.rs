@@ -329,8 +329,9 @@ impl SharedArena {
     ///
     /// The handle is neither `Send` nor `Sync`: it stays on the thread that took it. While one
     /// lives, the thread's lane stays the thread's even if the thread exits (a handle kept in
-    /// a thread-local could otherwise outlive the thread's hand-over of its lanes); the lane is
-    /// then freed with the others on reset or drop, and the next threads use other lanes.
+    /// a thread-local could otherwise outlive the thread's hand-over of its lanes). Such a lane
+    /// is never adopted by a later thread: its memory is reset and freed like every lane's, but
+    /// the lane itself (a few hundred bytes) stays unused until the arena is dropped.
     ///
     /// # Examples
     ///
@@ -449,6 +450,35 @@ impl SharedArena {
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn try_alloc_slice_copy<T: Copy + Send>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
         self.lane().try_alloc_slice_copy(src)
+    }
+
+    /// Formats `args` into the calling thread's lane (as [`MemoryArena::alloc_fmt`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::new();
+    /// assert_eq!(arena.alloc_fmt(format_args!("{}+{}", 1, 2)), "1+2");
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn alloc_fmt(&self, args: core::fmt::Arguments<'_>) -> &mut str {
+        self.lane().alloc_fmt(args)
+    }
+
+    /// Formats `args` into the calling thread's lane, or returns `Err` (as
+    /// [`MemoryArena::try_alloc_fmt`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let arena = memory_manager::SharedArena::builder().allocation_limit(0).build();
+    /// assert!(arena.try_alloc_fmt(format_args!("{}", 1)).is_err());
+    /// ```
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub fn try_alloc_fmt(&self, args: core::fmt::Arguments<'_>) -> Result<&mut str, AllocError> {
+        self.lane().try_alloc_fmt(args)
     }
 
     /// Allocates space for a `T` in the calling thread's lane, then builds the value in place

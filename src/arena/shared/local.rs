@@ -117,6 +117,18 @@ impl<'a> LocalArena<'a> {
         self.lane().try_alloc_str(s)
     }
 
+    /// Formats `args` into the lane ([`SharedArena::alloc_fmt`]).
+    #[inline]
+    pub fn alloc_fmt(&self, args: core::fmt::Arguments<'_>) -> &'a mut str {
+        self.lane().alloc_fmt(args)
+    }
+
+    /// Formats `args` into the lane, or returns `Err` ([`SharedArena::try_alloc_fmt`]).
+    #[inline]
+    pub fn try_alloc_fmt(&self, args: core::fmt::Arguments<'_>) -> Result<&'a mut str, AllocError> {
+        self.lane().try_alloc_fmt(args)
+    }
+
     /// Copies a slice into the lane ([`SharedArena::alloc_slice_copy`]).
     #[inline]
     pub fn alloc_slice_copy<T: Copy + Send>(&self, src: &[T]) -> &'a mut [T] {
