@@ -17,39 +17,39 @@ struct Written(std::ptr::NonNull<u8>, usize, u8);
 // read after that thread was joined.
 unsafe impl Send for Written {}
 
-#[test]
-fn threads_allocate_random_layouts_and_everything_survives_until_reset() {
-    let mut arena = SharedArena::builder().first_chunk_size(1024).build();
-    let per_thread = scaled(20_000);
-    let blocks: std::vec::Vec<std::vec::Vec<Written>> = std::thread::scope(|s| {
-        let workers: std::vec::Vec<_> = (0..THREADS)
-            .map(|t| {
-                let arena = &arena;
-                s.spawn(move || {
-                    let mut rng = 0x9E37_79B9_7F4A_7C15u64
-                        ^ (t as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407);
-                    let mut mine = std::vec::Vec::new();
-                    for i in 0..per_thread {
-                        rng ^= rng << 13;
-                        rng ^= rng >> 7;
-                        rng ^= rng << 17;
-                        let size = (rng % 300) as usize + 1;
-                        let align = 1usize << ((rng >> 20) % 7);
-                        let layout = Layout::from_size_align(size, align).unwrap();
-                        let ptr = arena.try_alloc_layout(layout).unwrap();
-                        assert_eq!(ptr.as_ptr().addr() % align, 0);
-                        let fill = (i as u8) ^ (t as u8) | 1;
-                        // SAFETY: a fresh block of `size` bytes.
-                        unsafe { ptr.as_ptr().write_bytes(fill, size) };
-                        mine.push(Written(ptr, size, fill));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        workers.into_iter().map(|w| w.join().unwrap()).collect()
-    });
-    // Every block intact after the join, and none overlapping another (sorted by address).
+/// Thread `t`'s part of a model test: `count` blocks of random layouts from `alloc`, each
+/// checked for alignment and filled with a byte of its own.
+fn write_random_blocks(
+    t: usize,
+    count: usize,
+    alloc: impl Fn(Layout) -> std::ptr::NonNull<u8>,
+) -> std::vec::Vec<Written> {
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64 ^ (t as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407);
+    let mut mine = std::vec::Vec::with_capacity(count);
+    for i in 0..count {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let size = (rng % 300) as usize + 1;
+        let align = 1usize << ((rng >> 20) % 7);
+        let layout = Layout::from_size_align(size, align).unwrap();
+        let ptr = alloc(layout);
+        assert_eq!(ptr.as_ptr().addr() % align, 0);
+        let fill = (i as u8) ^ (t as u8) | 1;
+        // SAFETY: a fresh block of `size` bytes.
+        unsafe { ptr.as_ptr().write_bytes(fill, size) };
+        mine.push(Written(ptr, size, fill));
+    }
+    mine
+}
+
+/// After the join: no two blocks overlap, each kept its contents, and the arena counts
+/// `extra` bytes besides them; then a reset empties it.
+fn check_blocks(
+    arena: &mut SharedArena,
+    blocks: std::vec::Vec<std::vec::Vec<Written>>,
+    extra: usize,
+) {
     let mut all: std::vec::Vec<Written> = blocks.into_iter().flatten().collect();
     all.sort_unstable();
     for pair in all.windows(2) {
@@ -58,10 +58,8 @@ fn threads_allocate_random_layouts_and_everything_survives_until_reset() {
             "blocks overlap"
         );
     }
-    let total: usize = all.iter().map(|b| b.1).sum();
+    let total: usize = all.iter().map(|b| b.1).sum::<usize>() + extra;
     assert_eq!(arena.allocated_bytes(), total, "exact after the join");
-    // A thread that finished before another started hands its lane over: at most one a thread.
-    assert!((1..=THREADS).contains(&arena.lane_count()));
     assert!(arena.capacity_bytes() >= total);
     for &Written(ptr, size, fill) in &all {
         // SAFETY: the arena keeps the memory until `reset`, and nothing else writes it.
@@ -73,6 +71,28 @@ fn threads_allocate_random_layouts_and_everything_survives_until_reset() {
     }
     arena.reset();
     assert_eq!(arena.allocated_bytes(), 0);
+}
+
+#[test]
+fn threads_allocate_random_layouts_and_everything_survives_until_reset() {
+    let mut arena = SharedArena::builder().first_chunk_size(1024).build();
+    let per_thread = scaled(20_000);
+    let blocks = std::thread::scope(|s| {
+        let workers: std::vec::Vec<_> = (0..THREADS)
+            .map(|t| {
+                let arena = &arena;
+                s.spawn(move || {
+                    write_random_blocks(t, per_thread, |layout| {
+                        arena.try_alloc_layout(layout).unwrap()
+                    })
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    // A thread that finished before another started hands its lane over: at most one a thread.
+    assert!((1..=THREADS).contains(&arena.lane_count()));
+    check_blocks(&mut arena, blocks, 0);
 }
 
 #[test]
@@ -349,7 +369,7 @@ fn every_try_form_refuses_past_the_limit_and_changes_nothing() {
 fn handles_allocate_in_their_threads_lane_beside_plain_alloc() {
     let mut arena = SharedArena::builder().first_chunk_size(1024).build();
     let per_thread = scaled(20_000);
-    let blocks: std::vec::Vec<std::vec::Vec<Written>> = std::thread::scope(|s| {
+    let blocks = std::thread::scope(|s| {
         let workers: std::vec::Vec<_> = (0..THREADS)
             .map(|t| {
                 let arena = &arena;
@@ -359,52 +379,15 @@ fn handles_allocate_in_their_threads_lane_beside_plain_alloc() {
                     let first: *const u64 = local.alloc(1u64);
                     let second: *const u64 = arena.alloc(2u64);
                     assert_eq!(second.addr(), first.addr() + 8);
-                    let mut mine = vec![Written(
-                        std::ptr::NonNull::from(local.alloc(0x0101_0101_0101_0101u64)).cast(),
-                        8,
-                        1,
-                    )];
-                    let mut rng = 0x2545_F491_4F6C_DD1Du64 ^ (t as u64 + 1);
-                    for i in 0..per_thread {
-                        rng ^= rng << 13;
-                        rng ^= rng >> 7;
-                        rng ^= rng << 17;
-                        let size = (rng % 200) as usize + 1;
-                        let align = 1usize << ((rng >> 20) % 7);
-                        let layout = Layout::from_size_align(size, align).unwrap();
-                        let ptr = local.try_alloc_layout(layout).unwrap();
-                        assert_eq!(ptr.as_ptr().addr() % align, 0);
-                        let fill = (i as u8) ^ (t as u8) | 2;
-                        // SAFETY: a fresh block of `size` bytes.
-                        unsafe { ptr.as_ptr().write_bytes(fill, size) };
-                        mine.push(Written(ptr, size, fill));
-                    }
-                    mine
+                    write_random_blocks(t, per_thread, |layout| {
+                        local.try_alloc_layout(layout).unwrap()
+                    })
                 })
             })
             .collect();
         workers.into_iter().map(|w| w.join().unwrap()).collect()
     });
-    let mut all: std::vec::Vec<Written> = blocks.into_iter().flatten().collect();
-    all.sort_unstable();
-    for pair in all.windows(2) {
-        assert!(
-            pair[0].0.as_ptr().addr() + pair[0].1 <= pair[1].0.as_ptr().addr(),
-            "blocks overlap"
-        );
-    }
-    let total: usize = all.iter().map(|b| b.1).sum::<usize>() + THREADS * 16;
-    assert_eq!(arena.allocated_bytes(), total, "exact after the join");
-    for &Written(ptr, size, fill) in &all {
-        // SAFETY: the arena keeps the memory until `reset`, and nothing else writes it.
-        let bytes = unsafe { std::slice::from_raw_parts(ptr.as_ptr(), size) };
-        assert!(
-            bytes.iter().all(|&b| b == fill),
-            "block {ptr:p} lost its contents"
-        );
-    }
-    arena.reset();
-    assert_eq!(arena.allocated_bytes(), 0);
+    check_blocks(&mut arena, blocks, THREADS * 16);
 }
 
 #[test]
