@@ -332,35 +332,52 @@ fn threads_use_every_constructor_and_the_bytes_add_up() {
     assert_eq!(arena.allocated_bytes(), 4 * rounds * per_round);
 }
 
-#[test]
-fn every_try_form_refuses_past_the_limit_and_changes_nothing() {
-    let arena = SharedArena::builder()
+/// Drives every `try_` constructor of `$lane` (the arena itself, or a handle on it) past the
+/// 8 KiB limit of `$arena`, and checks that each refuses and nothing changed; the value kept
+/// from before is intact and a small request still succeeds. A macro, since `SharedArena` and
+/// `LocalArena` share the methods but no trait.
+macro_rules! every_try_form_refuses {
+    ($arena:expr, $lane:expr) => {{
+        let (arena, lane) = ($arena, $lane);
+        let kept = lane.alloc_slice_fill_copy(16, 0x5Au8);
+        let (used, capacity) = (arena.allocated_bytes(), arena.capacity_bytes());
+        let big = 64 * 1024;
+        let text = "x".repeat(big);
+        assert!(lane.try_alloc([0u8; 65536]).is_err());
+        assert!(lane.try_alloc_str(&text).is_err());
+        assert!(lane.try_alloc_fmt(format_args!("{text}")).is_err());
+        assert!(lane.try_alloc_slice_copy(text.as_bytes()).is_err());
+        assert!(lane.try_alloc_slice_fill_copy(big, 1u8).is_err());
+        assert!(lane.try_alloc_slice_fill_with(big, |i| i as u8).is_err());
+        assert!(lane.try_alloc_slice_clone(text.as_bytes()).is_err());
+        let mut values = text.bytes();
+        assert!(lane.try_alloc_slice_fill_iter(&mut values).is_err());
+        assert_eq!(values.len(), big, "the iterator was not touched");
+        assert!(lane.try_alloc_slice_fill_copy(usize::MAX, 0u64).is_err()); // size overflow
+        let huge = Layout::from_size_align(isize::MAX as usize - 4095, 4096).unwrap();
+        assert!(lane.try_alloc_layout(huge).is_err());
+        assert!(lane.allocate(huge).is_err());
+        assert_eq!(
+            (arena.allocated_bytes(), arena.capacity_bytes()),
+            (used, capacity)
+        );
+        assert_eq!(*kept, [0x5A; 16]);
+        assert!(lane.try_alloc_slice_fill_copy(16, 1u8).is_ok());
+    }};
+}
+
+/// An arena whose limit the `try_` tests run into.
+fn limited() -> SharedArena {
+    SharedArena::builder()
         .allocation_limit(8192)
         .first_chunk_size(4096)
-        .build();
-    let kept = arena.alloc_slice_fill_copy(16, 0x5Au8);
-    let (used, capacity) = (arena.allocated_bytes(), arena.capacity_bytes());
-    let big = 64 * 1024;
-    let text = "x".repeat(big);
-    assert!(arena.try_alloc([0u8; 65536]).is_err());
-    assert!(arena.try_alloc_str(&text).is_err());
-    assert!(arena.try_alloc_fmt(format_args!("{text}")).is_err());
-    assert!(arena.try_alloc_slice_copy(text.as_bytes()).is_err());
-    assert!(arena.try_alloc_slice_fill_copy(big, 1u8).is_err());
-    assert!(arena.try_alloc_slice_fill_with(big, |i| i as u8).is_err());
-    assert!(arena.try_alloc_slice_clone(text.as_bytes()).is_err());
-    let mut values = text.bytes();
-    assert!(arena.try_alloc_slice_fill_iter(&mut values).is_err());
-    assert_eq!(values.len(), big, "the iterator was not touched");
-    assert!(arena.try_alloc_slice_fill_copy(usize::MAX, 0u64).is_err()); // size overflow
-    let huge = Layout::from_size_align(isize::MAX as usize - 4095, 4096).unwrap();
-    assert!(arena.try_alloc_layout(huge).is_err());
-    assert_eq!(
-        (arena.allocated_bytes(), arena.capacity_bytes()),
-        (used, capacity)
-    );
-    assert_eq!(*kept, [0x5A; 16]);
-    assert!(arena.try_alloc_slice_fill_copy(16, 1u8).is_ok());
+        .build()
+}
+
+#[test]
+fn every_try_form_refuses_past_the_limit_and_changes_nothing() {
+    let arena = limited();
+    every_try_form_refuses!(&arena, &arena);
 }
 
 // ----- `LocalArena`: a handle on the calling thread's lane ---------------------------------
@@ -486,34 +503,9 @@ fn a_handle_leaves_blocks_of_other_lanes_alone() {
 
 #[test]
 fn every_try_form_of_a_handle_refuses_past_the_limit_and_changes_nothing() {
-    let arena = SharedArena::builder()
-        .allocation_limit(8192)
-        .first_chunk_size(4096)
-        .build();
+    let arena = limited();
     let local = arena.local();
-    let kept = local.alloc_slice_fill_copy(16, 0x5Au8);
-    let (used, capacity) = (arena.allocated_bytes(), arena.capacity_bytes());
-    let big = 64 * 1024;
-    let text = "x".repeat(big);
-    assert!(local.try_alloc([0u8; 65536]).is_err());
-    assert!(local.try_alloc_str(&text).is_err());
-    assert!(local.try_alloc_fmt(format_args!("{text}")).is_err());
-    assert!(local.try_alloc_slice_copy(text.as_bytes()).is_err());
-    assert!(local.try_alloc_slice_fill_copy(big, 1u8).is_err());
-    assert!(local.try_alloc_slice_fill_with(big, |i| i as u8).is_err());
-    assert!(local.try_alloc_slice_clone(text.as_bytes()).is_err());
-    let mut values = text.bytes();
-    assert!(local.try_alloc_slice_fill_iter(&mut values).is_err());
-    assert_eq!(values.len(), big, "the iterator was not touched");
-    assert!(local.try_alloc_slice_fill_copy(usize::MAX, 0u64).is_err()); // size overflow
-    let huge = Layout::from_size_align(isize::MAX as usize - 4095, 4096).unwrap();
-    assert!(local.try_alloc_layout(huge).is_err());
-    assert!(local.allocate(huge).is_err());
-    assert_eq!(
-        (arena.allocated_bytes(), arena.capacity_bytes()),
-        (used, capacity)
-    );
-    assert_eq!(*kept, [0x5A; 16]);
+    every_try_form_refuses!(&arena, &local);
     // Every panicking form works within the limit.
     assert_eq!(*local.alloc_with(|| 3u16), 3);
     assert_eq!(local.alloc_str("ok"), "ok");
