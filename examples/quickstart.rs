@@ -53,7 +53,7 @@ fn main() {
     println!("3. An arena: a batch of allocations freed with one call (mem_arena_create/destroy)");
     let mut arena = MemoryArena::with_capacity(4096);
     let array = arena.alloc_slice_fill_with(100, |i| i as i32 * i as i32);
-    let label = arena.alloc_str("frame #1");
+    let label = arena.alloc_fmt(format_args!("frame #{}", 1));
     let mut list: Vec<u64, &MemoryArena> = Vec::new_in(&arena);
     list.extend(0..1000);
     println!(
