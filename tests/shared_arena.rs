@@ -17,6 +17,16 @@ struct Written(std::ptr::NonNull<u8>, usize, u8);
 // read after that thread was joined.
 unsafe impl Send for Written {}
 
+/// Runs `work(t)` for `t` in `0..count`, each on a thread of its own, all at once, and returns
+/// what each returned, in order of `t`.
+fn on_threads<R: Send>(count: usize, work: impl Fn(usize) -> R + Sync) -> std::vec::Vec<R> {
+    std::thread::scope(|s| {
+        let work = &work;
+        let workers: std::vec::Vec<_> = (0..count).map(|t| s.spawn(move || work(t))).collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    })
+}
+
 /// Thread `t`'s part of a model test: `count` blocks of random layouts from `alloc`, each
 /// checked for alignment and filled with a byte of its own.
 fn write_random_blocks(
@@ -77,18 +87,10 @@ fn check_blocks(
 fn threads_allocate_random_layouts_and_everything_survives_until_reset() {
     let mut arena = SharedArena::builder().first_chunk_size(1024).build();
     let per_thread = scaled(20_000);
-    let blocks = std::thread::scope(|s| {
-        let workers: std::vec::Vec<_> = (0..THREADS)
-            .map(|t| {
-                let arena = &arena;
-                s.spawn(move || {
-                    write_random_blocks(t, per_thread, |layout| {
-                        arena.try_alloc_layout(layout).unwrap()
-                    })
-                })
-            })
-            .collect();
-        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    let blocks = on_threads(THREADS, |t| {
+        write_random_blocks(t, per_thread, |layout| {
+            arena.try_alloc_layout(layout).unwrap()
+        })
     });
     // A thread that finished before another started hands its lane over: at most one a thread.
     assert!((1..=THREADS).contains(&arena.lane_count()));
@@ -124,19 +126,13 @@ fn one_limit_caps_every_thread() {
         .allocation_limit(limit)
         .first_chunk_size(4096)
         .build();
-    let refused: usize = std::thread::scope(|s| {
-        let workers: std::vec::Vec<_> = (0..THREADS)
-            .map(|_| {
-                let arena = &arena;
-                s.spawn(move || {
-                    (0..400)
-                        .filter(|_| arena.try_alloc([0u8; 1000]).is_err())
-                        .count()
-                })
-            })
-            .collect();
-        workers.into_iter().map(|w| w.join().unwrap()).sum()
-    });
+    let refused: usize = on_threads(THREADS, |_| {
+        (0..400)
+            .filter(|_| arena.try_alloc([0u8; 1000]).is_err())
+            .count()
+    })
+    .into_iter()
+    .sum();
     assert!(
         refused > 0,
         "{THREADS} threads × 400 KB cannot fit in 256 KiB"
@@ -286,32 +282,25 @@ type Made<'a> = (
 fn threads_use_every_constructor_and_the_bytes_add_up() {
     let rounds = scaled(200);
     let arena = SharedArena::builder().zero_on_free(false).build();
-    let made: std::vec::Vec<std::vec::Vec<Made<'_>>> = std::thread::scope(|s| {
-        let workers: std::vec::Vec<_> = (0..4u64)
-            .map(|t| {
-                let arena = &arena;
-                s.spawn(move || {
-                    (0..rounds)
-                        .map(|_| {
-                            let layout = Layout::from_size_align(64, 8).unwrap();
-                            // SAFETY: a fresh block of 64 writable bytes.
-                            unsafe { arena.alloc_layout(layout).as_ptr().write_bytes(0xAB, 64) };
-                            (
-                                arena.alloc_with(|| [t; 4]),
-                                arena.alloc_slice_fill_copy(3, t),
-                                arena.alloc_slice_fill_with(5, |i| t * 10 + i as u64),
-                                arena.alloc_slice_clone(&[Id(t), Id(t + 1)]),
-                                arena.alloc_slice_fill_iter((0..4).map(|i| i + t as usize)),
-                                arena.try_alloc_str(&format!("t{t:07}")).unwrap(),
-                                arena.try_alloc_slice_copy(&[t as u32; 2]).unwrap(),
-                                arena.alloc_fmt(format_args!("f{t:07}")),
-                            )
-                        })
-                        .collect()
-                })
+    let made: std::vec::Vec<std::vec::Vec<Made<'_>>> = on_threads(4, |t| {
+        let t = t as u64;
+        (0..rounds)
+            .map(|_| {
+                let layout = Layout::from_size_align(64, 8).unwrap();
+                // SAFETY: a fresh block of 64 writable bytes.
+                unsafe { arena.alloc_layout(layout).as_ptr().write_bytes(0xAB, 64) };
+                (
+                    arena.alloc_with(|| [t; 4]),
+                    arena.alloc_slice_fill_copy(3, t),
+                    arena.alloc_slice_fill_with(5, |i| t * 10 + i as u64),
+                    arena.alloc_slice_clone(&[Id(t), Id(t + 1)]),
+                    arena.alloc_slice_fill_iter((0..4).map(|i| i + t as usize)),
+                    arena.try_alloc_str(&format!("t{t:07}")).unwrap(),
+                    arena.try_alloc_slice_copy(&[t as u32; 2]).unwrap(),
+                    arena.alloc_fmt(format_args!("f{t:07}")),
+                )
             })
-            .collect();
-        workers.into_iter().map(|w| w.join().unwrap()).collect()
+            .collect()
     });
     for (t, rounds_made) in made.iter().enumerate() {
         let t = t as u64;
@@ -386,23 +375,15 @@ fn every_try_form_refuses_past_the_limit_and_changes_nothing() {
 fn handles_allocate_in_their_threads_lane_beside_plain_alloc() {
     let mut arena = SharedArena::builder().first_chunk_size(1024).build();
     let per_thread = scaled(20_000);
-    let blocks = std::thread::scope(|s| {
-        let workers: std::vec::Vec<_> = (0..THREADS)
-            .map(|t| {
-                let arena = &arena;
-                s.spawn(move || {
-                    let local = arena.local();
-                    // The handle and `SharedArena::alloc` bump the same lane: back to back.
-                    let first: *const u64 = local.alloc(1u64);
-                    let second: *const u64 = arena.alloc(2u64);
-                    assert_eq!(second.addr(), first.addr() + 8);
-                    write_random_blocks(t, per_thread, |layout| {
-                        local.try_alloc_layout(layout).unwrap()
-                    })
-                })
-            })
-            .collect();
-        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    let blocks = on_threads(THREADS, |t| {
+        let local = arena.local();
+        // The handle and `SharedArena::alloc` bump the same lane: back to back.
+        let first: *const u64 = local.alloc(1u64);
+        let second: *const u64 = arena.alloc(2u64);
+        assert_eq!(second.addr(), first.addr() + 8);
+        write_random_blocks(t, per_thread, |layout| {
+            local.try_alloc_layout(layout).unwrap()
+        })
     });
     check_blocks(&mut arena, blocks, THREADS * 16);
 }
