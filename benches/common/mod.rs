@@ -9,8 +9,9 @@
 //! cancels out of that round's ratio. Every round runs them in a fresh random order, so that no
 //! contestant always follows the same neighbour: what one leaves behind (dirty cache lines, a
 //! cache just emptied by zeroing) lands on a different contestant each round. (A rotation by one
-//! per round, used before, kept the same neighbours in the same order in almost every round.) What it cannot cancel is what is fixed for a whole process
-//! (code layout, where the heap placed each contestant's memory), so run it more than once.
+//! per round, used before, kept the same neighbours in the same order in almost every round.)
+//! What it cannot cancel is what is fixed for a whole process (code layout, where the heap
+//! placed each contestant's memory), so run it more than once.
 //!
 //! Used by the benches' `--paired` mode (`cargo bench --bench arena -- --paired`, optionally
 //! followed by parts of workload names to run only those).
@@ -31,10 +32,10 @@ const BUDGET: Duration = Duration::from_secs(4);
 const MIN_ROUNDS: usize = 30;
 const MAX_ROUNDS: usize = 2000;
 
-/// Runs `contestants` in rounds, each in a fresh order, and prints each one's median time and, for every entry
-/// of `versus`, the per-round ratio of ours to each peer: its median, its quartiles and how many
-/// rounds came out at or below 1.0; then the largest of those medians, the ratio to the fastest
-/// peer.
+/// Runs `contestants` in rounds, each in a fresh order, and prints each one's median time and,
+/// for every entry of `versus`, the per-round ratio of ours to each peer: its median, its
+/// quartiles and how many rounds came out at or below 1.0; then the largest of those medians,
+/// the ratio to the fastest peer.
 pub fn paired(workload: &str, mut contestants: Vec<Timed<'_>>, versus: &[Versus]) {
     if !selected(workload) {
         return;
