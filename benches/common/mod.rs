@@ -14,7 +14,11 @@
 //! placed each contestant's memory), so run it more than once.
 //!
 //! Used by the benches' `--paired` mode (`cargo bench --bench arena -- --paired`, optionally
-//! followed by parts of workload names to run only those).
+//! followed by parts of workload names to run only those). With `--record=FILE` each ratio's
+//! median is also appended to `FILE`; `--summarize FILE..` reads such files, one per build, and
+//! prints each ratio's median over the builds. `benches/layouts.sh` drives both over builds
+//! with the functions in a different random order each, to average out where the linker
+//! happened to put each contestant's loops.
 
 use std::time::{Duration, Instant};
 
@@ -94,6 +98,12 @@ pub fn paired(workload: &str, mut contestants: Vec<Timed<'_>>, versus: &[Versus]
                 quantile(&ratios, 0.25),
                 quantile(&ratios, 0.75),
             );
+            record(&Record {
+                workload: workload.to_owned(),
+                ours: pair.ours.to_owned(),
+                peer: (*peer_name).to_owned(),
+                median: middle,
+            });
             // The fastest peer is the one our ratio is largest against.
             if against_fastest.is_none_or(|(_, ratio)| middle > ratio) {
                 against_fastest = Some((peer_name, middle));
@@ -110,16 +120,158 @@ pub fn paired(workload: &str, mut contestants: Vec<Timed<'_>>, versus: &[Versus]
     }
 }
 
-/// A bench's `main`: the paired mode when started with `-- --paired`, the criterion groups
-/// otherwise (what `criterion_main!` would do).
+/// A bench's `main`: the paired mode when started with `-- --paired`, the summary of recorded
+/// builds with `-- --summarize FILE..` (see [`summarize`]), the criterion groups otherwise (what
+/// `criterion_main!` would do).
 pub fn main(paired_mode: impl FnOnce(), criterion_groups: impl FnOnce()) {
-    if std::env::args().any(|arg| arg == "--paired") {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|arg| arg == "--summarize") {
+        summarize(&args[at + 1..]);
+    } else if args.iter().any(|arg| arg == "--paired") {
         paired_mode();
     } else {
         criterion_groups();
         criterion::Criterion::default()
             .configure_from_args()
             .final_summary();
+    }
+}
+
+/// One line of a record file: a per-peer median ratio of one workload in one process.
+struct Record {
+    workload: String,
+    ours: String,
+    peer: String,
+    median: f64,
+}
+
+impl Record {
+    /// Tab-separated, one record a line (names contain spaces and parentheses, never tabs).
+    fn to_line(&self) -> String {
+        format!(
+            "{}\t{}\t{}\t{}\n",
+            self.workload, self.ours, self.peer, self.median
+        )
+    }
+
+    fn parse(line: &str) -> Option<Self> {
+        let mut fields = line.split('\t');
+        let record = Self {
+            workload: fields.next()?.to_owned(),
+            ours: fields.next()?.to_owned(),
+            peer: fields.next()?.to_owned(),
+            median: fields.next()?.parse().ok()?,
+        };
+        fields.next().is_none().then_some(record)
+    }
+}
+
+/// Appends `record` to the file named by `--record=FILE`, if one was given.
+fn record(record: &Record) {
+    use std::io::Write;
+    let Some(path) =
+        std::env::args().find_map(|arg| arg.strip_prefix("--record=").map(String::from))
+    else {
+        return;
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .unwrap_or_else(|error| panic!("cannot open the record file {path}: {error}"));
+    file.write_all(record.to_line().as_bytes())
+        .unwrap_or_else(|error| panic!("cannot write to the record file {path}: {error}"));
+}
+
+/// Prints, for every workload and every pair of contestants found in the record files (one file
+/// per build, written with `--paired --record=FILE`), the median over the builds of the
+/// per-build median ratio, with its range; then, for each of ours, the ratio to the fastest
+/// peer: the largest of those medians.
+///
+/// This is what `benches/layouts.sh` reads. Each of its builds places the functions in a
+/// different random order, so a hot loop lands at a different offset from the 64-byte
+/// boundaries in each, and a contestant's speed moves with it by up to 30% (see the README).
+/// Within one build, "the fastest peer" is then partly whichever peer's loops happened to land
+/// well, a bias against us that grows with the number of peers. Over many layouts each peer is
+/// judged by its typical speed, which is what a user's program, with a layout of its own, can
+/// expect of it.
+pub fn summarize(files: &[String]) {
+    assert!(!files.is_empty(), "--summarize needs record files");
+    // (workload, ours, peer) -> one median per build, in order of first appearance.
+    let mut table: Vec<((String, String, String), Vec<f64>)> = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|error| panic!("cannot read the record file {path}: {error}"));
+        for (number, line) in text.lines().enumerate() {
+            let record = Record::parse(line)
+                .unwrap_or_else(|| panic!("{path}:{}: not a record: {line:?}", number + 1));
+            let key = (record.workload, record.ours, record.peer);
+            match table.iter_mut().find(|(existing, _)| *existing == key) {
+                Some((_, medians)) => medians.push(record.median),
+                None => table.push((key, vec![record.median])),
+            }
+        }
+    }
+    println!("{} builds", files.len());
+    let mut workload_shown = None;
+    let mut fastest: Vec<AgainstFastest> = Vec::new();
+    for ((workload, ours, peer), medians) in &table {
+        if workload_shown != Some(workload) {
+            print_fastest(&mut fastest);
+            println!("{workload}:");
+            workload_shown = Some(workload);
+        }
+        let mut sorted = medians.clone();
+        sorted.sort_by(f64::total_cmp);
+        let middle = quantile(&sorted, 0.5);
+        let at_most_one = sorted.iter().filter(|&&ratio| ratio <= 1.0).count();
+        println!(
+            "  {ours} ÷ {peer}: median over builds {middle:.3} (builds {:.3}-{:.3}), \
+             {at_most_one} of {} builds ≤ 1.0",
+            sorted[0],
+            sorted[sorted.len() - 1],
+            sorted.len(),
+        );
+        let entry = match fastest.iter_mut().position(|entry| entry.ours == *ours) {
+            Some(index) => &mut fastest[index],
+            None => {
+                fastest.push(AgainstFastest {
+                    ours: ours.clone(),
+                    peer: peer.clone(),
+                    ratio: middle,
+                    peers: 0,
+                });
+                fastest.last_mut().expect("just pushed")
+            }
+        };
+        entry.peers += 1;
+        // The fastest peer is the one our ratio is largest against.
+        if middle > entry.ratio {
+            entry.peer.clone_from(peer);
+            entry.ratio = middle;
+        }
+    }
+    print_fastest(&mut fastest);
+}
+
+/// While summarizing one workload: one of ours, and the peer it compares worst with so far.
+struct AgainstFastest {
+    ours: String,
+    peer: String,
+    ratio: f64,
+    peers: usize,
+}
+
+/// Prints the ratio to the fastest peer for each of ours gathered for one workload (those with
+/// more than one peer), and forgets them.
+fn print_fastest(fastest: &mut Vec<AgainstFastest>) {
+    for entry in fastest.drain(..) {
+        if entry.peers > 1 {
+            println!(
+                "  => {} ÷ fastest peer over builds ({}): {:.3}",
+                entry.ours, entry.peer, entry.ratio
+            );
+        }
     }
 }
 
