@@ -52,4 +52,10 @@ for seed in $(seq 1 "$builds"); do
     "$binary" --paired --record="$records/build-$seed.tsv" "$@" >"$records/build-$seed.txt"
 done
 
-"$binary" --summarize "$records"/build-*.tsv
+shopt -s nullglob
+record_files=("$records"/build-*.tsv)
+if [[ ${#record_files[@]} -eq 0 ]]; then
+    echo "layouts.sh: no workload of bench $bench matched: ${*:-(no filters)}" >&2
+    exit 1
+fi
+"$binary" --summarize "${record_files[@]}"
