@@ -77,7 +77,7 @@ pub fn paired(workload: &str, mut contestants: Vec<Timed<'_>>, versus: &[Versus]
             .position(|(candidate, _)| *candidate == name)
             .unwrap_or_else(|| panic!("no contestant named {name}"))
     };
-    for pair in versus {
+    for (group, pair) in versus.iter().enumerate() {
         let ours = index(pair.ours);
         // Against each peer on its own: the ratio to "the fastest peer of each round" would be
         // biased against us, since the least of several equally fast peers' noisy times is
@@ -100,6 +100,7 @@ pub fn paired(workload: &str, mut contestants: Vec<Timed<'_>>, versus: &[Versus]
             );
             record(&Record {
                 workload: workload.to_owned(),
+                group,
                 ours: pair.ours.to_owned(),
                 peer: (*peer_name).to_owned(),
                 median: middle,
@@ -140,6 +141,10 @@ pub fn main(paired_mode: impl FnOnce(), criterion_groups: impl FnOnce()) {
 /// One line of a record file: a per-peer median ratio of one workload in one process.
 struct Record {
     workload: String,
+    /// Which entry of the workload's `versus` list the ratio belongs to: the fastest peer is
+    /// taken within one entry (a bench may compare one of ours with peers in one entry and with
+    /// a reference of its own, such as `MemoryArena` for `SharedArena`, in another).
+    group: usize,
     ours: String,
     peer: String,
     median: f64,
@@ -149,8 +154,8 @@ impl Record {
     /// Tab-separated, one record a line (names contain spaces and parentheses, never tabs).
     fn to_line(&self) -> String {
         format!(
-            "{}\t{}\t{}\t{}\n",
-            self.workload, self.ours, self.peer, self.median
+            "{}\t{}\t{}\t{}\t{}\n",
+            self.workload, self.group, self.ours, self.peer, self.median
         )
     }
 
@@ -158,6 +163,7 @@ impl Record {
         let mut fields = line.split('\t');
         let record = Self {
             workload: fields.next()?.to_owned(),
+            group: fields.next()?.parse().ok()?,
             ours: fields.next()?.to_owned(),
             peer: fields.next()?.to_owned(),
             median: fields.next()?.parse().ok()?,
@@ -185,8 +191,9 @@ fn record(record: &Record) {
 
 /// Prints, for every workload and every pair of contestants found in the record files (one file
 /// per build, written with `--paired --record=FILE`), the median over the builds of the
-/// per-build median ratio, with its range; then, for each of ours, the ratio to the fastest
-/// peer: the largest of those medians.
+/// per-build median ratio, with its range; then, for each of ours and each group of peers it
+/// was compared with (an entry of the bench's `versus` list), the ratio to the fastest peer:
+/// the largest of those medians.
 ///
 /// This is what `benches/layouts.sh` reads. Each of its builds places the functions in a
 /// different random order, so a hot loop lands at a different offset from the 64-byte
@@ -197,15 +204,15 @@ fn record(record: &Record) {
 /// expect of it.
 pub fn summarize(files: &[String]) {
     assert!(!files.is_empty(), "--summarize needs record files");
-    // (workload, ours, peer) -> one median per build, in order of first appearance.
-    let mut table: Vec<((String, String, String), Vec<f64>)> = Vec::new();
+    // Each ratio with its median in every build, in order of first appearance.
+    let mut table: Vec<(RatioKey, Vec<f64>)> = Vec::new();
     for path in files {
         let text = std::fs::read_to_string(path)
             .unwrap_or_else(|error| panic!("cannot read the record file {path}: {error}"));
         for (number, line) in text.lines().enumerate() {
             let record = Record::parse(line)
                 .unwrap_or_else(|| panic!("{path}:{}: not a record: {line:?}", number + 1));
-            let key = (record.workload, record.ours, record.peer);
+            let key = (record.workload, record.group, record.ours, record.peer);
             match table.iter_mut().find(|(existing, _)| *existing == key) {
                 Some((_, medians)) => medians.push(record.median),
                 None => table.push((key, vec![record.median])),
@@ -215,7 +222,7 @@ pub fn summarize(files: &[String]) {
     println!("{} builds", files.len());
     let mut workload_shown = None;
     let mut fastest: Vec<AgainstFastest> = Vec::new();
-    for ((workload, ours, peer), medians) in &table {
+    for ((workload, group, ours, peer), medians) in &table {
         if workload_shown != Some(workload) {
             print_fastest(&mut fastest);
             println!("{workload}:");
@@ -232,10 +239,14 @@ pub fn summarize(files: &[String]) {
             sorted[sorted.len() - 1],
             sorted.len(),
         );
-        let entry = match fastest.iter_mut().position(|entry| entry.ours == *ours) {
+        let entry = match fastest
+            .iter()
+            .position(|entry| entry.group == *group && entry.ours == *ours)
+        {
             Some(index) => &mut fastest[index],
             None => {
                 fastest.push(AgainstFastest {
+                    group: *group,
                     ours: ours.clone(),
                     peer: peer.clone(),
                     ratio: middle,
@@ -254,8 +265,13 @@ pub fn summarize(files: &[String]) {
     print_fastest(&mut fastest);
 }
 
-/// While summarizing one workload: one of ours, and the peer it compares worst with so far.
+/// What identifies a ratio across builds: workload, group of peers, ours, peer.
+type RatioKey = (String, usize, String, String);
+
+/// While summarizing one workload: one of ours in one group of peers, and the peer it compares
+/// worst with so far.
 struct AgainstFastest {
+    group: usize,
     ours: String,
     peer: String,
     ratio: f64,
