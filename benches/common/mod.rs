@@ -82,7 +82,7 @@ pub fn paired(workload: &str, mut contestants: Vec<Timed<'_>>, versus: &[Versus]
         // Against each peer on its own: the ratio to "the fastest peer of each round" would be
         // biased against us, since the least of several equally fast peers' noisy times is
         // below their typical time.
-        let mut against_fastest: Option<(&str, f64)> = None;
+        let mut medians = Vec::new();
         for peer_name in pair.peers {
             let peer = index(peer_name);
             let mut ratios: Vec<f64> = (0..rounds)
@@ -105,19 +105,24 @@ pub fn paired(workload: &str, mut contestants: Vec<Timed<'_>>, versus: &[Versus]
                 peer: (*peer_name).to_owned(),
                 median: middle,
             });
-            // The fastest peer is the one our ratio is largest against.
-            if against_fastest.is_none_or(|(_, ratio)| middle > ratio) {
-                against_fastest = Some((peer_name, middle));
-            }
+            medians.push((*peer_name, middle));
         }
-        if let Some((peer_name, ratio)) = against_fastest
-            && pair.peers.len() > 1
-        {
-            println!(
-                "  => {} ÷ fastest peer ({peer_name}): {ratio:.3}",
-                pair.ours
-            );
-        }
+        print_against_fastest(pair.ours, &medians, "fastest peer");
+    }
+}
+
+/// Prints the ratio of `ours` to the fastest of its peers, given its median ratio to each: the
+/// largest of them, the peer our ratio is worst against. Nothing for a single peer, whose own
+/// line says it already.
+fn print_against_fastest(ours: &str, medians: &[(&str, f64)], label: &str) {
+    let fastest = medians
+        .iter()
+        .copied()
+        .reduce(|worst, next| if next.1 > worst.1 { next } else { worst });
+    if let Some((peer, ratio)) = fastest
+        && medians.len() > 1
+    {
+        println!("  => {ours} ÷ {label} ({peer}): {ratio:.3}");
     }
 }
 
@@ -221,75 +226,35 @@ pub fn summarize(files: &[String]) {
     }
     println!("{} builds", files.len());
     let mut workload_shown = None;
-    let mut fastest: Vec<AgainstFastest> = Vec::new();
-    for ((workload, group, ours, peer), medians) in &table {
+    // One of ours against one group of peers at a time: the records of a (workload, group,
+    // ours) are written one after another, so they are neighbours in the table too.
+    for compared in table.chunk_by(|(a, _), (b, _)| a.0 == b.0 && a.1 == b.1 && a.2 == b.2) {
+        let ((workload, _, ours, _), _) = &compared[0];
         if workload_shown != Some(workload) {
-            print_fastest(&mut fastest);
             println!("{workload}:");
             workload_shown = Some(workload);
         }
-        let mut sorted = medians.clone();
-        sorted.sort_by(f64::total_cmp);
-        let middle = quantile(&sorted, 0.5);
-        let at_most_one = sorted.iter().filter(|&&ratio| ratio <= 1.0).count();
-        println!(
-            "  {ours} ÷ {peer}: median over builds {middle:.3} (builds {:.3}-{:.3}), \
-             {at_most_one} of {} builds ≤ 1.0",
-            sorted[0],
-            sorted[sorted.len() - 1],
-            sorted.len(),
-        );
-        let entry = match fastest
-            .iter()
-            .position(|entry| entry.group == *group && entry.ours == *ours)
-        {
-            Some(index) => &mut fastest[index],
-            None => {
-                fastest.push(AgainstFastest {
-                    group: *group,
-                    ours: ours.clone(),
-                    peer: peer.clone(),
-                    ratio: middle,
-                    peers: 0,
-                });
-                fastest.last_mut().expect("just pushed")
-            }
-        };
-        entry.peers += 1;
-        // The fastest peer is the one our ratio is largest against.
-        if middle > entry.ratio {
-            entry.peer.clone_from(peer);
-            entry.ratio = middle;
+        let mut medians = Vec::new();
+        for ((_, _, _, peer), per_build) in compared {
+            let mut sorted = per_build.clone();
+            sorted.sort_by(f64::total_cmp);
+            let middle = quantile(&sorted, 0.5);
+            let at_most_one = sorted.iter().filter(|&&ratio| ratio <= 1.0).count();
+            println!(
+                "  {ours} ÷ {peer}: median over builds {middle:.3} (builds {:.3}-{:.3}), \
+                 {at_most_one} of {} builds ≤ 1.0",
+                sorted[0],
+                sorted[sorted.len() - 1],
+                sorted.len(),
+            );
+            medians.push((peer.as_str(), middle));
         }
+        print_against_fastest(ours, &medians, "fastest peer over builds");
     }
-    print_fastest(&mut fastest);
 }
 
 /// What identifies a ratio across builds: workload, group of peers, ours, peer.
 type RatioKey = (String, usize, String, String);
-
-/// While summarizing one workload: one of ours in one group of peers, and the peer it compares
-/// worst with so far.
-struct AgainstFastest {
-    group: usize,
-    ours: String,
-    peer: String,
-    ratio: f64,
-    peers: usize,
-}
-
-/// Prints the ratio to the fastest peer for each of ours gathered for one workload (those with
-/// more than one peer), and forgets them.
-fn print_fastest(fastest: &mut Vec<AgainstFastest>) {
-    for entry in fastest.drain(..) {
-        if entry.peers > 1 {
-            println!(
-                "  => {} ÷ fastest peer over builds ({}): {:.3}",
-                entry.ours, entry.peer, entry.ratio
-            );
-        }
-    }
-}
 
 /// Whether `workload` is wanted: every workload, unless names follow `--paired` on the command
 /// line (`-- --paired json vec`), then those whose name contains one of them.
