@@ -189,13 +189,73 @@ fn without_zeroing_reset_leaves_bytes() {
 }
 
 #[test]
-fn deallocating_the_newest_block_wipes_it() {
-    let arena = MemoryArena::with_capacity(4096);
+fn bytes_given_back_by_the_newest_block_are_wiped_on_reset() {
+    let mut arena = MemoryArena::with_capacity(4096);
     let layout = Layout::new::<[u8; 64]>();
     let ptr = NonNull::from(arena.alloc([0xAB_u8; 64])).cast::<u8>();
     // SAFETY: `ptr` is the newest block.
     unsafe { arena.deallocate(ptr, layout) };
+    assert_eq!(arena.allocated_bytes(), 0);
+    // The bytes are reused, and the cursor now lies below the end of what was handed out:
+    // the reset still wipes all 64.
+    let reused = arena.alloc([0xCD_u8; 8]);
+    assert_eq!(reused.as_ptr().addr(), ptr.addr().get());
+    arena.reset();
     assert_eq!(current_chunk_bytes(&arena, ptr.addr().get(), 64), [0; 64]);
+}
+
+#[test]
+fn bytes_given_back_by_shrinking_are_wiped_on_reset() {
+    let mut arena = MemoryArena::with_capacity(4096);
+    let addr = {
+        let mut v: Vec<u8, &MemoryArena> = Vec::with_capacity_in(100, &arena);
+        v.extend(core::iter::repeat_n(0xAB, 100));
+        v.truncate(10);
+        v.shrink_to_fit();
+        assert_eq!(arena.allocated_bytes(), 10);
+        v.as_ptr().addr()
+    };
+    arena.reset();
+    assert_eq!(current_chunk_bytes(&arena, addr, 100), [0; 100]);
+}
+
+#[test]
+fn bytes_given_back_are_wiped_on_scope_exit() {
+    let mut arena = MemoryArena::with_capacity(4096);
+    arena.alloc(1u64);
+    // Given back before the scope: the scope's rewind wipes them too (they were handed out).
+    let before = NonNull::from(arena.alloc([0xAB_u8; 32])).cast::<u8>();
+    // SAFETY: the newest block.
+    unsafe { arena.deallocate(before, Layout::new::<[u8; 32]>()) };
+    let inside = arena.scope(|a| {
+        let block = NonNull::from(a.alloc([0xEF_u8; 64])).cast::<u8>();
+        // SAFETY: the newest block.
+        unsafe { a.deallocate(block, Layout::new::<[u8; 64]>()) };
+        a.alloc(7u8);
+        block.addr().get()
+    });
+    assert_eq!(inside, before.addr().get());
+    assert_eq!(current_chunk_bytes(&arena, inside, 64), [0; 64]);
+    assert_eq!(arena.allocated_bytes(), 8);
+}
+
+#[test]
+fn bytes_given_back_in_a_retired_chunk_are_wiped_on_reset() {
+    let mut arena = MemoryArena::builder().capacity(256).build();
+    let block = NonNull::from(arena.alloc([0xAB_u8; 128])).cast::<u8>();
+    // SAFETY: the newest block.
+    unsafe { arena.deallocate(block, Layout::new::<[u8; 128]>()) };
+    let first = arena.current.get().unwrap();
+    // Fill a new chunk: the first one is retired with the given-back bytes as used.
+    arena.alloc([0u8; 1024]);
+    assert_ne!(arena.current.get(), Some(first));
+    // SAFETY: the first chunk is still live (kept in the list).
+    let used_end = unsafe { first.as_ref() }.used_end.get();
+    assert_eq!(used_end.addr().get(), block.addr().get() + 128);
+    arena.reset();
+    // The kept chunk is the larger one; the first was wiped before it was freed, which
+    // `drain_chunks` does for every chunk from `used_end`, checked above.
+    assert_eq!(arena.allocated_bytes(), 0);
 }
 
 #[test]
@@ -460,4 +520,104 @@ fn boxed_values_are_dropped_once_and_the_newest_gives_its_bytes_back() {
     // Values moved in with `alloc` are never dropped.
     arena.alloc(Counted::new(&clones, &drops));
     assert_eq!(drops.get(), 2);
+}
+
+/// What a program does to the newest live block, or a fresh one.
+#[derive(Clone, Debug)]
+enum WipeOp {
+    Alloc { size: usize, align_log: u32 },
+    Deallocate,
+    Shrink { to_percent: usize },
+    Grow { extra: usize },
+}
+
+fn wipe_op() -> impl proptest::strategy::Strategy<Value = WipeOp> {
+    use proptest::prelude::*;
+    prop_oneof![
+        3 => (1usize..256, 0u32..6).prop_map(|(size, align_log)| WipeOp::Alloc { size, align_log }),
+        1 => Just(WipeOp::Deallocate),
+        1 => (0usize..100).prop_map(|to_percent| WipeOp::Shrink { to_percent }),
+        1 => (1usize..256).prop_map(|extra| WipeOp::Grow { extra }),
+    ]
+}
+
+/// Runs `program` on `arena`, writing a non-zero byte into every byte handed out, and returns
+/// the highest address any block reached (0 if none).
+fn run_wipe_program(arena: &MemoryArena, program: &[WipeOp]) -> usize {
+    let mut live: std::vec::Vec<(NonNull<u8>, Layout)> = std::vec::Vec::new();
+    let mut highest = 0;
+    let touch = |ptr: NonNull<u8>, len: usize, highest: &mut usize| {
+        // SAFETY: `ptr` is a block of at least `len` writable bytes just handed out.
+        unsafe { ptr.as_ptr().write_bytes(0x5A, len) };
+        *highest = (*highest).max(ptr.addr().get() + len);
+    };
+    for op in program {
+        match *op {
+            WipeOp::Alloc { size, align_log } => {
+                let layout = Layout::from_size_align(size, 1 << align_log).unwrap();
+                let ptr = arena.allocate(layout).unwrap().cast::<u8>();
+                touch(ptr, size, &mut highest);
+                live.push((ptr, layout));
+            }
+            WipeOp::Deallocate => {
+                if let Some((ptr, layout)) = live.pop() {
+                    // SAFETY: a live block with its own layout.
+                    unsafe { arena.deallocate(ptr, layout) };
+                }
+            }
+            WipeOp::Shrink { to_percent } => {
+                if let Some((ptr, layout)) = live.pop() {
+                    let smaller =
+                        Layout::from_size_align(layout.size() * to_percent / 100, layout.align())
+                            .unwrap();
+                    // SAFETY: a live block with its own layout; the new one is no larger.
+                    let shrunk = unsafe { arena.shrink(ptr, layout, smaller) }
+                        .unwrap()
+                        .cast::<u8>();
+                    live.push((shrunk, smaller));
+                }
+            }
+            WipeOp::Grow { extra } => {
+                if let Some((ptr, layout)) = live.pop() {
+                    let larger =
+                        Layout::from_size_align(layout.size() + extra, layout.align()).unwrap();
+                    // SAFETY: a live block with its own layout; the new one is no smaller.
+                    let grown = unsafe { arena.grow(ptr, layout, larger) }
+                        .unwrap()
+                        .cast::<u8>();
+                    touch(grown, larger.size(), &mut highest);
+                    live.push((grown, larger));
+                }
+            }
+        }
+    }
+    highest
+}
+
+proptest::proptest! {
+    #![proptest_config(crate::test_support::proptest_config(64))]
+
+    /// Whatever was given back and reused in between, `scope` exit and `reset` leave zeros in
+    /// every byte a block ever reached (one chunk: the programs fit in the first).
+    #[test]
+    fn everything_handed_out_is_wiped_on_scope_exit_and_reset(
+        before in proptest::collection::vec(wipe_op(), 0..24),
+        inside in proptest::collection::vec(wipe_op(), 0..24),
+    ) {
+        let mut arena = MemoryArena::with_capacity(1 << 16);
+        // SAFETY: the current chunk is live while the arena is.
+        let base = unsafe { arena.current.get().unwrap().as_ref() }.base.addr().get();
+        let highest_before = run_wipe_program(&arena, &before).max(base);
+        let checkpoint = arena.cursor.get().addr().get();
+        let highest_inside = arena.scope(|a| run_wipe_program(a, &inside));
+        proptest::prop_assert_eq!(arena.chunk_count(), 1);
+        if highest_inside > checkpoint {
+            let wiped = current_chunk_bytes(&arena, checkpoint, highest_inside - checkpoint);
+            proptest::prop_assert!(wiped.iter().all(|&b| b == 0), "after the scope: {wiped:?}");
+        }
+        let highest = highest_before.max(highest_inside);
+        arena.reset();
+        let wiped = current_chunk_bytes(&arena, base, highest - base);
+        proptest::prop_assert!(wiped.iter().all(|&b| b == 0), "after reset: {wiped:?}");
+    }
 }
