@@ -1201,7 +1201,12 @@ unsafe impl Allocator for MemoryArena {
             // may lack). Not `cursor - old`: that value comes from the cursor's load, which waits
             // for the previous growth's store, and a `Vec` grown a little at a time would then
             // carry that store-to-load latency from one growth to the next (`reserve_exact(1)`
-            // per push: 1.19x bump-scope's time, which returns `ptr`).
+            // per push: 1.19x bump-scope's time, which returns `ptr`). The cursor is read again
+            // here on purpose: with the value tested above, LLVM uses the equality just proved
+            // (`ptr + old == cursor`) to rewrite `ptr` as `cursor - old`, and the latency is back
+            // (seen in the disassembly when the cursor was loaded once for both uses); a
+            // relaxed atomic load is never merged with another, so this one is a value of its
+            // own and only its provenance is used.
             let start = self.cursor.get().with_addr(ptr.addr());
             // SAFETY: the block ends at the cursor and the extra `new - old` bytes fit before the
             // chunk's end, so `start + new` is at most the end of the chunk.
