@@ -1121,10 +1121,11 @@ impl MemoryArena {
         self.zero_on_free
     }
 
-    /// Whether `ptr..ptr + size` is the newest allocation, the one that ends at the cursor.
+    /// Whether `ptr..ptr + size` is the newest allocation, the one that ends at `cursor` (the
+    /// arena's cursor, passed in so that a caller that needs it again loads it once).
     #[inline(always)]
-    fn is_newest(&self, ptr: NonNull<u8>, size: usize) -> bool {
-        ptr.addr().get().wrapping_add(size) == self.cursor.get().addr().get()
+    fn is_newest(ptr: NonNull<u8>, size: usize, cursor: NonNull<u8>) -> bool {
+        ptr.addr().get().wrapping_add(size) == cursor.addr().get()
     }
 }
 
@@ -1174,7 +1175,7 @@ unsafe impl Allocator for MemoryArena {
         // No test for a zero size: a zero-sized block "at the cursor" gives back nothing.
         let size = layout.size();
         let cursor = self.cursor.get();
-        if ptr.addr().get().wrapping_add(size) == cursor.addr().get() {
+        if Self::is_newest(ptr, size, cursor) {
             // SAFETY: the newest block ends at the cursor, so it starts `size` bytes below it,
             // inside the current chunk; we derive the pointer from the cursor to keep the
             // chunk's provenance.
@@ -1192,7 +1193,7 @@ unsafe impl Allocator for MemoryArena {
         let (old, new) = (old_layout.size(), new_layout.size());
         debug_assert!(new >= old, "grow from {old} to {new} bytes");
         if old != 0
-            && self.is_newest(ptr, old)
+            && Self::is_newest(ptr, old, self.cursor.get())
             && ptr.addr().get() & (new_layout.align() - 1) == 0
             && new - old <= self.end.get().addr().get() - self.cursor.get().addr().get()
         {
@@ -1258,8 +1259,8 @@ unsafe impl Allocator for MemoryArena {
             unsafe { self.deallocate(ptr, old_layout) };
             return Ok(block(fresh, new));
         }
-        if old != 0 && self.is_newest(ptr, old) {
-            let cursor = self.cursor.get();
+        let cursor = self.cursor.get();
+        if old != 0 && Self::is_newest(ptr, old, cursor) {
             // SAFETY: the block ends at the cursor, so its last `old - new` bytes lie just
             // below it in the current chunk.
             let new_cursor = unsafe { cursor.sub(old - new) };

@@ -105,9 +105,13 @@ fn deallocating_an_older_block_is_a_no_op() {
 
 /// Reads `len` bytes of the current chunk starting at `addr`, through the chunk's own pointer
 /// (the arena's provenance), as the arena itself would.
-fn current_chunk_bytes(arena: &MemoryArena, addr: usize, len: usize) -> std::vec::Vec<u8> {
+fn current_chunk_base(arena: &MemoryArena) -> NonNull<u8> {
     // SAFETY: the current chunk is live while the arena is.
-    let base = unsafe { arena.current.get().unwrap().as_ref() }.base;
+    unsafe { arena.current.get().unwrap().as_ref() }.base
+}
+
+fn current_chunk_bytes(arena: &MemoryArena, addr: usize, len: usize) -> std::vec::Vec<u8> {
+    let base = current_chunk_base(arena);
     let offset = addr - base.addr().get();
     // SAFETY: callers pass a range inside the current chunk that was written before.
     read_bytes(unsafe { base.add(offset) }, len)
@@ -605,8 +609,7 @@ proptest::proptest! {
         inside in proptest::collection::vec(wipe_op(), 0..24),
     ) {
         let mut arena = MemoryArena::with_capacity(1 << 16);
-        // SAFETY: the current chunk is live while the arena is.
-        let base = unsafe { arena.current.get().unwrap().as_ref() }.base.addr().get();
+        let base = current_chunk_base(&arena).addr().get();
         let highest_before = run_wipe_program(&arena, &before).max(base);
         let checkpoint = arena.cursor.get().addr().get();
         let highest_inside = arena.scope(|a| run_wipe_program(a, &inside));
