@@ -602,26 +602,39 @@ impl MemoryArena {
                 }
                 Ok(ptr)
             }
-            None => self.alloc_slow(layout),
+            None => self
+                .alloc_slow(layout.size(), layout.align())
+                .ok_or(AllocError),
         }
     }
 
     /// The slow path: the current chunk is full (or there is none). Take a spare chunk that
-    /// fits, or allocate a new one, then bump in it.
+    /// fits, or allocate a new one, then bump in it. `None` when neither is possible.
+    ///
+    /// `extern "C"` so that it cannot unwind, which the compiler then knows at every call site:
+    /// a call that may unwind is an `invoke` with a landing pad, and LLVM treats it as a write to
+    /// any of the caller's memory whose address ever escapes. A `Vec` growing in a loop that
+    /// ends in a `black_box(&v)` (or in any escape) then had its allocator pointer, length and
+    /// capacity reloaded from the stack around every growth; with a plain call that LLVM may
+    /// mark `tail`, it knows the call touches none of the caller's stack and keeps them in
+    /// registers, as it does for bumpalo and bump-scope, whose slow paths it compiles itself and
+    /// finds unable to unwind. Nothing here panics but the `expect` below, on a fact the code
+    /// establishes, and the global allocator is not allowed to unwind: a panic here would abort.
     #[cold]
     #[inline(never)]
-    fn alloc_slow(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+    extern "C" fn alloc_slow(&self, size: usize, align: usize) -> Option<NonNull<u8>> {
+        let layout = Layout::from_size_align(size, align).ok()?;
         let chunk = match self.take_spare(layout) {
             Some(chunk) => chunk,
-            None => self.new_chunk(layout.size(), layout.align(), false)?,
+            None => self.new_chunk(size, align, false).ok()?,
         };
         self.install(chunk);
         let cursor = self.cursor.get();
         let (start, new_end) = bump_up(
             cursor.addr().get(),
             self.end.get().addr().get(),
-            layout.size(),
-            layout.align(),
+            size,
+            align,
         )
         .expect("a fresh chunk is sized and aligned for the request");
         let base = cursor.addr().get();
@@ -630,7 +643,7 @@ impl MemoryArena {
         self.cursor.set(new_cursor);
         let padding = start - base;
         self.padding.set(self.padding.get() + padding);
-        Ok(ptr)
+        Some(ptr)
     }
 
     /// Allocates a chunk holding `data_size` bytes aligned to `align` (or a regular, larger
@@ -1192,23 +1205,27 @@ unsafe impl Allocator for MemoryArena {
     ) -> Result<NonNull<[u8]>, AllocError> {
         let (old, new) = (old_layout.size(), new_layout.size());
         debug_assert!(new >= old, "grow from {old} to {new} bytes");
+        let (cursor, end) = (self.cursor.get(), self.end.get());
         if old != 0
-            && Self::is_newest(ptr, old, self.cursor.get())
+            && Self::is_newest(ptr, old, cursor)
             && ptr.addr().get() & (new_layout.align() - 1) == 0
-            && new - old <= self.end.get().addr().get() - self.cursor.get().addr().get()
+            && new - old <= end.addr().get() - cursor.addr().get()
         {
-            // The block stays where it is: `ptr`'s address with the cursor's provenance (the
-            // whole chunk, which `ptr`, perhaps derived from a reference to the old block only,
-            // may lack). Not `cursor - old`: that value comes from the cursor's load, which waits
-            // for the previous growth's store, and a `Vec` grown a little at a time would then
-            // carry that store-to-load latency from one growth to the next (`reserve_exact(1)`
-            // per push: 1.19x bump-scope's time, which returns `ptr`). The cursor is read again
-            // here on purpose: with the value tested above, LLVM uses the equality just proved
-            // (`ptr + old == cursor`) to rewrite `ptr` as `cursor - old`, and the latency is back
-            // (seen in the disassembly when the cursor was loaded once for both uses); a
-            // relaxed atomic load is never merged with another, so this one is a value of its
-            // own and only its provenance is used.
-            let start = self.cursor.get().with_addr(ptr.addr());
+            // The block stays where it is: `ptr`'s address with the provenance of the chunk
+            // (which `ptr`, perhaps derived from a reference to the old block only, may lack),
+            // reached by stepping back from `end`, a pointer to the chunk's footer. Not from the
+            // cursor: LLVM would use the equality just tested (`ptr + old == cursor`) to compute
+            // the block as `cursor - old`, a value that waits for the cursor's load, which waits
+            // for the previous growth's store, and a `Vec` grown a little at a time would carry
+            // that store-to-load latency from one growth to the next (`reserve_exact(1)` per
+            // push: 1.19x bump-scope's time, which returns `ptr`; seen in the disassembly). An
+            // in-bounds step, not `with_addr`: LLVM then knows the result is not null, and the
+            // caller's test of the `Result` folds away.
+            // SAFETY: the block lies in the current chunk: it ends at the cursor, and a block of
+            // another chunk cannot end there (each chunk's blocks end at or before its footer,
+            // inside its own allocation). `end` points into the same allocation, at or past the
+            // block, so the step back stays inside it.
+            let start = unsafe { end.sub(end.addr().get() - ptr.addr().get()) };
             // SAFETY: the block ends at the cursor and the extra `new - old` bytes fit before the
             // chunk's end, so `start + new` is at most the end of the chunk.
             self.cursor.set(unsafe { start.add(new) });
