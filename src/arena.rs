@@ -612,14 +612,15 @@ impl MemoryArena {
     /// fits, or allocate a new one, then bump in it. `None` when neither is possible.
     ///
     /// `extern "C"` so that it cannot unwind, which the compiler then knows at every call site:
-    /// a call that may unwind is an `invoke` with a landing pad, and LLVM treats it as a write to
-    /// any of the caller's memory whose address ever escapes. A `Vec` growing in a loop that
-    /// ends in a `black_box(&v)` (or in any escape) then had its allocator pointer, length and
-    /// capacity reloaded from the stack around every growth; with a plain call that LLVM may
-    /// mark `tail`, it knows the call touches none of the caller's stack and keeps them in
-    /// registers, as it does for bumpalo and bump-scope, whose slow paths it compiles itself and
-    /// finds unable to unwind. Nothing here panics but the `expect` below, on a fact the code
-    /// establishes, and the global allocator is not allowed to unwind: a panic here would abort.
+    /// a call that may unwind is an `invoke` with a landing pad, which LLVM never marks `tail`,
+    /// and an opaque call not marked `tail` may, as far as LLVM knows, write any of the caller's
+    /// memory whose address escapes anywhere in the function. A `Vec` grown in a loop that ends
+    /// in a `black_box(&v)` then had its allocator pointer reloaded from the stack after every
+    /// growth; with a plain call, which LLVM marks `tail` (it touches none of the caller's
+    /// stack), the pointer stays in a register, as it does for bump-scope, whose slow path LLVM
+    /// compiles in the caller's crate and finds unable to unwind. Nothing here panics but the
+    /// `expect` below, on a fact the code establishes, and the global allocator is not allowed
+    /// to unwind: a panic here would abort.
     #[cold]
     #[inline(never)]
     extern "C" fn alloc_slow(&self, size: usize, align: usize) -> Option<NonNull<u8>> {
