@@ -5,6 +5,7 @@ mod builder;
 pub(crate) mod bumping;
 mod chunk;
 mod format;
+mod raw;
 #[cfg(feature = "std")]
 mod shared;
 mod slot;
@@ -13,17 +14,11 @@ pub use builder::{ArenaBuilder, DEFAULT_MAX_CHUNK_SIZE, FIRST_CHUNK_SIZE};
 #[cfg(feature = "std")]
 pub use shared::{LocalArena, SharedArena, SharedArenaBuilder};
 
-use crate::alloc::{
-    AllocError, Allocator, Layout, MAX_SYSTEM_ALIGN, block, dangling_for, handle_alloc_error,
-};
-use crate::zero::zero_bytes;
-use budget::Budget;
-use bumping::bump_up;
-use chunk::{ChunkFooter, chunk_layout};
-use core::cell::Cell;
+use crate::alloc::{AllocError, Allocator, Layout};
 use core::fmt;
 use core::ptr::NonNull;
-use slot::{CountSlot, OptionPtrSlot, PtrSlot};
+use raw::RawArena;
+use slot::Unshared;
 
 /// A bump arena: allocation is a pointer bump, and everything is freed at once.
 ///
@@ -89,55 +84,8 @@ use slot::{CountSlot, OptionPtrSlot, PtrSlot};
 /// [`reset`]: MemoryArena::reset
 /// [`scope`]: MemoryArena::scope
 /// [`set_allocation_limit`]: MemoryArena::set_allocation_limit
-// Cache-line aligned, so the arena owns whole cache lines: every allocation stores the cursor
-// and the next one loads it back, and when the arena lived on the stack sharing a line with other
-// locals written in the same loop, that reload was measurably slower (1M 24-byte allocations:
-// 1.37x bumpalo's time packed among other locals, 1.02x on lines of its own, same code).
-#[repr(align(64))]
 pub struct MemoryArena {
-    /// The next free byte of the current chunk.
-    cursor: PtrSlot<u8>,
-    /// The end of the current chunk's data area (its footer); `cursor <= end`.
-    end: Cell<NonNull<u8>>,
-    /// How far the current chunk was used before the cursor last moved down (deallocating or
-    /// shrinking the newest allocation gives its bytes back without wiping them): the used part
-    /// of the chunk, the part to wipe, ends at the larger of this and the cursor.
-    given_back_end: Cell<NonNull<u8>>,
-    /// The current chunk, which links to the older ones.
-    current: OptionPtrSlot<ChunkFooter>,
-    /// Chunks kept by [`MemoryArena::reset_keep_chunks`], zeroed and waiting to be reused.
-    spare: Cell<Option<NonNull<ChunkFooter>>>,
-    /// Bytes used in chunks that stopped being current since the last reset.
-    retired_used: CountSlot,
-    /// Alignment padding skipped since the last reset. `allocated_bytes` is the used space less
-    /// this, which keeps a counter update off the fast path (padding is rare and often known to
-    /// be zero at compile time).
-    padding: CountSlot,
-    /// Bytes held in chunks, spare ones included.
-    capacity: Cell<usize>,
-    chunk_count: Cell<usize>,
-    /// The size of the next regular chunk (footer included).
-    next_chunk_size: Cell<usize>,
-    limit: Cell<Option<usize>>,
-    zero_on_free: bool,
-    max_chunk_size: usize,
-    /// For a `SharedArena` lane: the budget all lanes share (its limit replaces `limit`).
-    budget: Option<NonNull<Budget>>,
-}
-
-// SAFETY: the arena owns its chunks outright and keeps no thread-bound state; the values stored
-// in it are never dropped or read by the arena, and every reference to them borrows the arena, so
-// none can be alive when the arena moves to another thread. The only shared thing it may point
-// to is a `SharedArena`'s budget, which is all atomics (`Sync`). `Cell` keeps it `!Sync`.
-unsafe impl Send for MemoryArena {}
-
-/// A point the arena can be rewound to (see [`MemoryArena::scope`]).
-#[derive(Clone, Copy)]
-struct Checkpoint {
-    chunk: Option<NonNull<ChunkFooter>>,
-    cursor: NonNull<u8>,
-    retired_used: usize,
-    padding: usize,
+    raw: RawArena<Unshared>,
 }
 
 impl Default for MemoryArena {
@@ -163,7 +111,7 @@ impl MemoryArena {
     ///
     /// # Panics
     ///
-    /// Calls [`handle_alloc_error`] if the chunk cannot be allocated.
+    /// Calls [`handle_alloc_error`](allocator_api2::alloc::handle_alloc_error) if the chunk cannot be allocated.
     ///
     /// # Examples
     ///
@@ -190,21 +138,13 @@ impl MemoryArena {
 
     pub(crate) fn from_builder(builder: ArenaBuilder) -> Self {
         Self {
-            cursor: PtrSlot::new(NonNull::dangling()),
-            end: Cell::new(NonNull::dangling()),
-            given_back_end: Cell::new(NonNull::dangling()),
-            current: OptionPtrSlot::new(None),
-            spare: Cell::new(None),
-            retired_used: CountSlot::new(0),
-            padding: CountSlot::new(0),
-            capacity: Cell::new(0),
-            chunk_count: Cell::new(0),
-            next_chunk_size: Cell::new(builder.first_chunk_size.min(builder.max_chunk_size)),
-            limit: Cell::new(builder.allocation_limit),
-            zero_on_free: builder.zero_on_free,
-            max_chunk_size: builder.max_chunk_size,
-            budget: None,
+            raw: RawArena::from_builder(builder),
         }
+    }
+
+    /// Allocates a chunk able to hold `bytes` and makes it the current one (builder capacity).
+    pub(crate) fn reserve_chunk(&self, bytes: usize) -> Result<(), AllocError> {
+        self.raw.reserve_chunk(bytes)
     }
 
     // ----- allocation -------------------------------------------------------------------------
@@ -213,7 +153,7 @@ impl MemoryArena {
     ///
     /// # Panics
     ///
-    /// Calls [`handle_alloc_error`] when memory cannot be had (see [`try_alloc`](Self::try_alloc)).
+    /// Calls [`handle_alloc_error`](allocator_api2::alloc::handle_alloc_error) when memory cannot be had (see [`try_alloc`](Self::try_alloc)).
     ///
     /// # Examples
     ///
@@ -226,7 +166,7 @@ impl MemoryArena {
     #[inline(always)]
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn alloc<T>(&self, value: T) -> &mut T {
-        self.alloc_with(|| value)
+        self.raw.alloc(value)
     }
 
     /// Moves `value` into the arena, or returns `Err` (dropping nothing: the value comes back
@@ -241,13 +181,7 @@ impl MemoryArena {
     #[inline(always)]
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn try_alloc<T>(&self, value: T) -> Result<&mut T, AllocError> {
-        let ptr = self.try_alloc_layout(Layout::new::<T>())?.cast::<T>();
-        // SAFETY: `ptr` is a fresh allocation, aligned and sized for `T`, used by no one else;
-        // the reference borrows the arena, which cannot be reset while it lives.
-        unsafe {
-            ptr.write(value);
-            Ok(&mut *ptr.as_ptr())
-        }
+        self.raw.try_alloc(value)
     }
 
     /// Allocates space for a `T`, then calls `f` and writes its result there, so large values
@@ -263,19 +197,14 @@ impl MemoryArena {
     #[inline(always)]
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn alloc_with<T>(&self, f: impl FnOnce() -> T) -> &mut T {
-        let ptr = self.alloc_layout(Layout::new::<T>()).cast::<T>();
-        // SAFETY: as in `try_alloc`; if `f` panics, the space is simply never used.
-        unsafe {
-            ptr.write(f());
-            &mut *ptr.as_ptr()
-        }
+        self.raw.alloc_with(f)
     }
 
     /// Copies a slice into the arena.
     ///
     /// # Panics
     ///
-    /// Calls [`handle_alloc_error`] when memory cannot be had.
+    /// Calls [`handle_alloc_error`](allocator_api2::alloc::handle_alloc_error) when memory cannot be had.
     ///
     /// # Examples
     ///
@@ -288,10 +217,7 @@ impl MemoryArena {
     #[inline]
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> &mut [T] {
-        // `src` exists, so its layout is valid and this cannot fail to compute.
-        let layout = Layout::for_value(src);
-        self.try_alloc_slice_copy(src)
-            .unwrap_or_else(|_| handle_alloc_error(layout))
+        self.raw.alloc_slice_copy(src)
     }
 
     /// Copies a slice into the arena, or returns `Err` when memory cannot be had.
@@ -305,14 +231,7 @@ impl MemoryArena {
     #[inline]
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn try_alloc_slice_copy<T: Copy>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
-        let ptr = self.try_alloc_layout(Layout::for_value(src))?.cast::<T>();
-        // SAFETY: `ptr` is fresh, aligned and large enough for `src.len()` values of `T`, and
-        // cannot overlap `src`, which was allocated before it.
-        unsafe {
-            ptr.as_ptr()
-                .copy_from_nonoverlapping(src.as_ptr(), src.len());
-            Ok(core::slice::from_raw_parts_mut(ptr.as_ptr(), src.len()))
-        }
+        self.raw.try_alloc_slice_copy(src)
     }
 
     /// Allocates `len` copies of `value`.
@@ -320,7 +239,7 @@ impl MemoryArena {
     /// # Panics
     ///
     /// Panics with "capacity overflow" when `len` values of `T` exceed `isize::MAX` bytes, and
-    /// calls [`handle_alloc_error`] when memory cannot be had.
+    /// calls [`handle_alloc_error`](allocator_api2::alloc::handle_alloc_error) when memory cannot be had.
     ///
     /// # Examples
     ///
@@ -331,9 +250,7 @@ impl MemoryArena {
     #[inline]
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn alloc_slice_fill_copy<T: Copy>(&self, len: usize, value: T) -> &mut [T] {
-        let layout = Layout::array::<T>(len).expect("capacity overflow");
-        self.try_alloc_slice_fill_copy(len, value)
-            .unwrap_or_else(|_| handle_alloc_error(layout))
+        self.raw.alloc_slice_fill_copy(len, value)
     }
 
     /// Allocates `len` copies of `value`, or returns `Err` when the size overflows or memory
@@ -353,7 +270,7 @@ impl MemoryArena {
         len: usize,
         value: T,
     ) -> Result<&mut [T], AllocError> {
-        self.try_alloc_slice_fill_with(len, |_| value)
+        self.raw.try_alloc_slice_fill_copy(len, value)
     }
 
     /// Allocates a slice of `len` values, the `i`-th being `f(i)`.
@@ -372,9 +289,7 @@ impl MemoryArena {
     #[inline]
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn alloc_slice_fill_with<T>(&self, len: usize, f: impl FnMut(usize) -> T) -> &mut [T] {
-        let layout = Layout::array::<T>(len).expect("capacity overflow");
-        self.try_alloc_slice_fill_with(len, f)
-            .unwrap_or_else(|_| handle_alloc_error(layout))
+        self.raw.alloc_slice_fill_with(len, f)
     }
 
     /// The fallible form of [`alloc_slice_fill_with`](Self::alloc_slice_fill_with).
@@ -391,23 +306,16 @@ impl MemoryArena {
     pub fn try_alloc_slice_fill_with<T>(
         &self,
         len: usize,
-        mut f: impl FnMut(usize) -> T,
+        f: impl FnMut(usize) -> T,
     ) -> Result<&mut [T], AllocError> {
-        let layout = Layout::array::<T>(len).map_err(|_| AllocError)?;
-        let ptr = self.try_alloc_layout(layout)?.cast::<T>();
-        for i in 0..len {
-            // SAFETY: `i < len`, inside the fresh allocation sized for `len` values.
-            unsafe { ptr.add(i).write(f(i)) };
-        }
-        // SAFETY: all `len` values are initialised above.
-        Ok(unsafe { core::slice::from_raw_parts_mut(ptr.as_ptr(), len) })
+        self.raw.try_alloc_slice_fill_with(len, f)
     }
 
     /// Clones every value of `src` into the arena.
     ///
     /// # Panics
     ///
-    /// Calls [`handle_alloc_error`] when memory cannot be had. If a `clone` panics, the clones
+    /// Calls [`handle_alloc_error`](allocator_api2::alloc::handle_alloc_error) when memory cannot be had. If a `clone` panics, the clones
     /// already made are leaked (the arena never drops values).
     ///
     /// # Examples
@@ -425,9 +333,7 @@ impl MemoryArena {
     #[inline]
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn alloc_slice_clone<T: Clone>(&self, src: &[T]) -> &mut [T] {
-        let layout = Layout::for_value(src);
-        self.try_alloc_slice_clone(src)
-            .unwrap_or_else(|_| handle_alloc_error(layout))
+        self.raw.alloc_slice_clone(src)
     }
 
     /// The fallible form of [`alloc_slice_clone`](Self::alloc_slice_clone).
@@ -441,7 +347,7 @@ impl MemoryArena {
     #[inline]
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn try_alloc_slice_clone<T: Clone>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
-        self.try_alloc_slice_fill_with(src.len(), |i| src[i].clone())
+        self.raw.try_alloc_slice_clone(src)
     }
 
     /// Moves the values of an iterator of known length into one slice in the arena.
@@ -466,10 +372,7 @@ impl MemoryArena {
         I: IntoIterator<Item = T>,
         I::IntoIter: ExactSizeIterator,
     {
-        let values = values.into_iter();
-        let layout = Layout::array::<T>(values.len()).expect("capacity overflow");
-        self.try_alloc_slice_fill_iter(values)
-            .unwrap_or_else(|_| handle_alloc_error(layout))
+        self.raw.alloc_slice_fill_iter(values)
     }
 
     /// The fallible form of [`alloc_slice_fill_iter`](Self::alloc_slice_fill_iter): `Err` when
@@ -493,14 +396,7 @@ impl MemoryArena {
         I: IntoIterator<Item = T>,
         I::IntoIter: ExactSizeIterator,
     {
-        let mut values = values.into_iter();
-        // `len` is a promise from safe code, not a guarantee: a short iterator must not leave
-        // part of the slice uninitialised, so running out is a panic, not an early end.
-        self.try_alloc_slice_fill_with(values.len(), |_| {
-            values
-                .next()
-                .expect("the iterator yielded fewer values than its `len()` promised")
-        })
+        self.raw.try_alloc_slice_fill_iter(values)
     }
 
     /// Copies a string into the arena.
@@ -516,9 +412,7 @@ impl MemoryArena {
     #[inline]
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn alloc_str(&self, s: &str) -> &mut str {
-        let layout = Layout::for_value(s);
-        self.try_alloc_str(s)
-            .unwrap_or_else(|_| handle_alloc_error(layout))
+        self.raw.alloc_str(s)
     }
 
     /// Copies a string into the arena, or returns `Err` when memory cannot be had.
@@ -532,23 +426,14 @@ impl MemoryArena {
     #[inline]
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn try_alloc_str(&self, s: &str) -> Result<&mut str, AllocError> {
-        let len = s.len();
-        let ptr = self.try_alloc_layout(Layout::for_value(s))?;
-        // SAFETY: `ptr` is a fresh allocation of `len` bytes that cannot overlap `s`, whose
-        // bytes are initialised; the copy makes them valid UTF-8, and the slice borrows the
-        // arena, which cannot be reset while it lives.
-        unsafe {
-            crate::copy::copy_bytes(ptr.as_ptr(), s.as_ptr(), len);
-            let bytes = core::slice::from_raw_parts_mut(ptr.as_ptr(), len);
-            Ok(core::str::from_utf8_unchecked_mut(bytes))
-        }
+        self.raw.try_alloc_str(s)
     }
 
     /// Allocates uninitialised memory for `layout`.
     ///
     /// # Panics
     ///
-    /// Calls [`handle_alloc_error`] when memory cannot be had.
+    /// Calls [`handle_alloc_error`](allocator_api2::alloc::handle_alloc_error) when memory cannot be had.
     ///
     /// # Examples
     ///
@@ -560,8 +445,7 @@ impl MemoryArena {
     /// ```
     #[inline(always)]
     pub fn alloc_layout(&self, layout: Layout) -> NonNull<u8> {
-        self.try_alloc_layout(layout)
-            .unwrap_or_else(|_| handle_alloc_error(layout))
+        self.raw.alloc_layout(layout)
     }
 
     /// Allocates uninitialised memory for `layout`, or returns `Err` when the allocation limit
@@ -578,283 +462,7 @@ impl MemoryArena {
     /// ```
     #[inline(always)]
     pub fn try_alloc_layout(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
-        let size = layout.size();
-        if size == 0 {
-            return Ok(dangling_for(layout));
-        }
-        let cursor = self.cursor.get();
-        match bump_up(
-            cursor.addr().get(),
-            self.end.get().addr().get(),
-            size,
-            layout.align(),
-        ) {
-            Some((start, new_end)) => {
-                let base = cursor.addr().get();
-                // SAFETY: `bump_up` placed `start..new_end` between the cursor and the end of the
-                // current chunk, so both offsets stay inside the chunk's allocation.
-                let (ptr, new_cursor) =
-                    unsafe { (cursor.add(start - base), cursor.add(new_end - base)) };
-                self.cursor.set(new_cursor);
-                let padding = start - base;
-                if padding != 0 {
-                    self.padding.set(self.padding.get() + padding);
-                }
-                Ok(ptr)
-            }
-            None => self
-                .alloc_slow(layout.size(), layout.align())
-                .ok_or(AllocError),
-        }
-    }
-
-    /// The slow path: the current chunk is full (or there is none). Take a spare chunk that
-    /// fits, or allocate a new one, then bump in it. `None` when neither is possible.
-    ///
-    /// `extern "C"` so that it cannot unwind, which the compiler then knows at every call site:
-    /// a call that may unwind is an `invoke` with a landing pad, which LLVM never marks `tail`,
-    /// and an opaque call not marked `tail` may, as far as LLVM knows, write any of the caller's
-    /// memory whose address escapes anywhere in the function. A `Vec` grown in a loop that ends
-    /// in a `black_box(&v)` then had its allocator pointer reloaded from the stack after every
-    /// growth; with a plain call, which LLVM marks `tail` (it touches none of the caller's
-    /// stack), the pointer stays in a register, as it does for bump-scope, whose slow path LLVM
-    /// compiles in the caller's crate and finds unable to unwind. Nothing here panics but the
-    /// `expect` below, on a fact the code establishes, and the global allocator is not allowed
-    /// to unwind: a panic here would abort.
-    #[cold]
-    #[inline(never)]
-    extern "C" fn alloc_slow(&self, size: usize, align: usize) -> Option<NonNull<u8>> {
-        let layout = Layout::from_size_align(size, align).ok()?;
-        let chunk = match self.take_spare(layout) {
-            Some(chunk) => chunk,
-            None => self.new_chunk(size, align, false).ok()?,
-        };
-        self.install(chunk);
-        let cursor = self.cursor.get();
-        let (start, new_end) = bump_up(
-            cursor.addr().get(),
-            self.end.get().addr().get(),
-            size,
-            align,
-        )
-        .expect("a fresh chunk is sized and aligned for the request");
-        let base = cursor.addr().get();
-        // SAFETY: as in the fast path: the range lies inside the freshly installed chunk.
-        let (ptr, new_cursor) = unsafe { (cursor.add(start - base), cursor.add(new_end - base)) };
-        self.cursor.set(new_cursor);
-        let padding = start - base;
-        self.padding.set(self.padding.get() + padding);
-        Some(ptr)
-    }
-
-    /// Allocates a chunk holding `data_size` bytes aligned to `align` (or a regular, larger
-    /// chunk), within the allocation limit.
-    fn new_chunk(
-        &self,
-        data_size: usize,
-        align: usize,
-        exact: bool,
-    ) -> Result<NonNull<ChunkFooter>, AllocError> {
-        if align > MAX_SYSTEM_ALIGN {
-            return Err(AllocError);
-        }
-        let needed = chunk_layout(data_size, align).ok_or(AllocError)?;
-        let regular = self.next_chunk_size.get();
-        let room = match (self.budget(), self.limit.get()) {
-            (Some(budget), _) => budget.room(),
-            (None, Some(limit)) => limit.saturating_sub(self.capacity.get()),
-            (None, None) => usize::MAX,
-        };
-        if needed.size() > room {
-            return Err(AllocError);
-        }
-        // Prefer a regular chunk (room for what follows); fall back to the exact size when the
-        // limit or the system cannot give that much.
-        let mut chunk = None;
-        if !exact
-            && regular > needed.size()
-            && regular <= room
-            && let Ok(layout) = Layout::from_size_align(regular, needed.align())
-        {
-            chunk = self.allocate_counted(layout);
-        }
-        let chunk = match chunk {
-            Some(chunk) => {
-                self.next_chunk_size
-                    .set(regular.saturating_mul(2).min(self.max_chunk_size));
-                chunk
-            }
-            None => {
-                let chunk = self.allocate_counted(needed).ok_or(AllocError)?;
-                if exact {
-                    // Capacity given up front sets the scale for the chunks that follow.
-                    let next = needed.size().saturating_mul(2).min(self.max_chunk_size);
-                    self.next_chunk_size.set(regular.max(next));
-                }
-                chunk
-            }
-        };
-        // SAFETY: the chunk was just allocated and its footer written.
-        let size = unsafe { chunk.as_ref().layout.size() };
-        self.capacity.set(self.capacity.get() + size);
-        self.chunk_count.set(self.chunk_count.get() + 1);
-        Ok(chunk)
-    }
-
-    /// The shared budget, for a `SharedArena` lane.
-    #[inline]
-    fn budget(&self) -> Option<&Budget> {
-        // SAFETY: a lane's budget is owned by its `SharedArena`, which outlives the lane.
-        self.budget.map(|budget| unsafe { budget.as_ref() })
-    }
-
-    /// Allocates a chunk with `layout`, counted against the shared budget if there is one.
-    fn allocate_counted(&self, layout: Layout) -> Option<NonNull<ChunkFooter>> {
-        let budget = self.budget();
-        if budget.is_some_and(|budget| !budget.take(layout.size())) {
-            return None;
-        }
-        let chunk = ChunkFooter::allocate(layout, None);
-        if chunk.is_none()
-            && let Some(budget) = budget
-        {
-            budget.give_back(layout.size());
-        }
-        chunk
-    }
-
-    /// Whether the arena has a current chunk (a `SharedArena` lane has none after a reset).
-    #[cfg(feature = "std")]
-    pub(crate) fn has_chunk(&self) -> bool {
-        self.current.get().is_some()
-    }
-
-    /// [`reset`](Self::reset), except that the largest chunk is handed to the caller (wiped,
-    /// counted out of this arena, still counted in the shared budget) instead of kept: a
-    /// `SharedArena` pools its lanes' chunks so that whichever thread allocates next gets one.
-    #[cfg(feature = "std")]
-    pub(crate) fn reset_handing_over_largest(&mut self) -> Option<NonNull<ChunkFooter>> {
-        let kept = self.drain_keeping_largest()?;
-        // SAFETY: the chunk is live; it just stopped being this arena's.
-        let footer = unsafe { kept.as_ref() };
-        // Its link still names a chunk of this arena that may be freed: it is in no list now.
-        footer.prev.set(None);
-        let size = footer.layout.size();
-        self.capacity.set(self.capacity.get() - size);
-        self.chunk_count.set(self.chunk_count.get() - 1);
-        Some(kept)
-    }
-
-    /// Makes `chunk` (handed over by another lane's
-    /// [`reset_handing_over_largest`](Self::reset_handing_over_largest), already counted in the
-    /// shared budget) this arena's current chunk. Its size sets the scale of the chunks that
-    /// follow, as if the arena had grown to it.
-    #[cfg(feature = "std")]
-    pub(crate) fn adopt_chunk(&self, chunk: NonNull<ChunkFooter>) {
-        // SAFETY: the chunk is live, wiped and owned by nobody else.
-        let size = unsafe { chunk.as_ref() }.layout.size();
-        self.capacity.set(self.capacity.get() + size);
-        self.chunk_count.set(self.chunk_count.get() + 1);
-        let next = size.saturating_mul(2).min(self.max_chunk_size);
-        self.next_chunk_size
-            .set(self.next_chunk_size.get().max(next));
-        self.install(chunk);
-    }
-
-    /// Allocates a chunk able to hold `bytes` and makes it the current one (builder capacity).
-    pub(crate) fn reserve_chunk(&self, bytes: usize) -> Result<(), AllocError> {
-        let chunk = self.new_chunk(bytes, 1, true)?;
-        self.install(chunk);
-        Ok(())
-    }
-
-    /// Unlinks and returns the first spare chunk that can hold `layout`.
-    fn take_spare(&self, layout: Layout) -> Option<NonNull<ChunkFooter>> {
-        let mut link: &Cell<Option<NonNull<ChunkFooter>>> = &self.spare;
-        while let Some(chunk) = link.get() {
-            // SAFETY: spare chunks are live and owned by this arena; the reference is dropped
-            // before the chunk can be freed.
-            let footer = unsafe { chunk.as_ref() };
-            let fits = bump_up(
-                footer.base.addr().get(),
-                ChunkFooter::data_end(chunk).addr().get(),
-                layout.size(),
-                layout.align(),
-            )
-            .is_some();
-            if fits {
-                link.set(footer.prev.get());
-                return Some(chunk);
-            }
-            // SAFETY: as above; the footer outlives this loop iteration.
-            link = unsafe { &(*chunk.as_ptr()).prev };
-        }
-        None
-    }
-
-    /// Makes `chunk` the current chunk, its whole data area free.
-    fn install(&self, chunk: NonNull<ChunkFooter>) {
-        self.retire_current();
-        self.retired_used
-            .set(self.retired_used.get() + self.current_used());
-        // SAFETY: `chunk` is live and owned by this arena.
-        let footer = unsafe { chunk.as_ref() };
-        footer.prev.set(self.current.get());
-        footer.used_end.set(footer.base);
-        self.current.set(Some(chunk));
-        self.cursor.set(footer.base);
-        self.given_back_end.set(footer.base);
-        self.end.set(ChunkFooter::data_end(chunk));
-    }
-
-    /// Bytes used in the current chunk (0 when there is none).
-    fn current_used(&self) -> usize {
-        let Some(chunk) = self.current.get() else {
-            return 0;
-        };
-        // SAFETY: the current chunk is live and owned by this arena (a `SharedArena` may read
-        // another thread's lane here: chunks are only freed with `&mut` access, so even a
-        // stale chunk pointer is still live).
-        let base = unsafe { chunk.as_ref() }.base;
-        // Wrapping: a reader on another thread may see the cursor of a newer chunk; the result
-        // is then momentary nonsense, never a panic.
-        self.cursor
-            .get()
-            .addr()
-            .get()
-            .wrapping_sub(base.addr().get())
-    }
-
-    /// Records in the current chunk's footer how far it was used, bytes given back included.
-    fn retire_current(&self) {
-        if let Some(current) = self.current.get() {
-            // SAFETY: the current chunk is live and owned by this arena.
-            unsafe { current.as_ref() }
-                .used_end
-                .set(self.cursor.get().max(self.given_back_end.get()));
-        }
-    }
-
-    /// Moves the cursor down to `new_cursor`, giving back the newest bytes. They are not wiped
-    /// here but remembered as used, so that `reset`, scope exit and drop wipe them with the rest:
-    /// a wipe (a call, black-boxed) in `deallocate` made the drop glue of every collection in the
-    /// arena too large for LLVM to inline, which kept those collections in memory instead of
-    /// registers (a JSON-like tree built through `Vec`s ran 3-5% slower than with the peers).
-    #[inline(always)]
-    fn give_back(&self, cursor: NonNull<u8>, new_cursor: NonNull<u8>) {
-        debug_assert!(new_cursor <= cursor && cursor == self.cursor.get());
-        self.given_back_end
-            .set(cursor.max(self.given_back_end.get()));
-        self.cursor.set(new_cursor);
-    }
-
-    /// Zeroes (when configured) the bytes `from..to` of a chunk.
-    fn wipe(&self, from: NonNull<u8>, to: NonNull<u8>) {
-        if self.zero_on_free {
-            let len = to.addr().get() - from.addr().get();
-            // SAFETY: callers pass a used range of one live chunk, `from <= to`.
-            unsafe { zero_bytes(from, len) };
-        }
+        self.raw.try_alloc_layout(layout)
     }
 
     // ----- freeing ------------------------------------------------------------------------------
@@ -881,29 +489,7 @@ impl MemoryArena {
     /// assert_eq!(arena.allocated_bytes(), 0);
     /// ```
     pub fn reset(&mut self) {
-        if let Some(kept) = self.drain_keeping_largest() {
-            self.install(kept);
-        }
-    }
-
-    /// Empties the arena (wiping as configured) and frees every chunk but the largest, which
-    /// is returned, in no list, still counted in this arena's capacity.
-    fn drain_keeping_largest(&mut self) -> Option<NonNull<ChunkFooter>> {
-        let mut largest: Option<NonNull<ChunkFooter>> = None;
-        // Newest first, so `>=` ends on the oldest of equal sizes: the one used to its end.
-        self.drain_chunks(|chunk, size| {
-            // SAFETY: `kept` is live: it is the chunk being kept.
-            let larger = largest.is_none_or(|kept| size >= unsafe { kept.as_ref() }.layout.size());
-            let release = if larger {
-                largest.replace(chunk)
-            } else {
-                Some(chunk)
-            };
-            if let Some(release) = release {
-                self.forget_chunk(release);
-            }
-        });
-        largest
+        self.raw.reset()
     }
 
     /// Frees everything allocated but keeps every chunk (zeroed, when zeroing is on) for reuse:
@@ -924,48 +510,7 @@ impl MemoryArena {
     /// assert_eq!((arena.chunk_count(), arena.capacity_bytes()), (chunks, capacity));
     /// ```
     pub fn reset_keep_chunks(&mut self) {
-        self.drain_chunks(|chunk, _| {
-            // SAFETY: the drained chunk is live and owned by this arena.
-            unsafe { chunk.as_ref() }.prev.set(self.spare.get());
-            self.spare.set(Some(chunk));
-        });
-    }
-
-    /// Empties both chunk lists, wiping each chunk's used bytes and passing it (with its size) to
-    /// `each`, and leaves the arena with no current chunk and nothing allocated.
-    fn drain_chunks(&self, mut each: impl FnMut(NonNull<ChunkFooter>, usize)) {
-        self.retire_current();
-        for list in [self.current.take(), self.spare.take()] {
-            let mut chunks = list;
-            while let Some(chunk) = chunks {
-                // SAFETY: every listed chunk is live and owned; callers hold `&mut` access (or
-                // are dropping), so nothing borrows from it.
-                let footer = unsafe { chunk.as_ref() };
-                chunks = footer.prev.get();
-                self.wipe(footer.base, footer.used_end.get());
-                footer.used_end.set(footer.base);
-                each(chunk, footer.layout.size());
-            }
-        }
-        self.cursor.set(NonNull::dangling());
-        self.given_back_end.set(NonNull::dangling());
-        self.end.set(NonNull::dangling());
-        self.retired_used.set(0);
-        self.padding.set(0);
-    }
-
-    /// Frees a chunk that is in no list any more, keeping the counters exact.
-    fn forget_chunk(&self, chunk: NonNull<ChunkFooter>) {
-        // SAFETY: the chunk is live and unlinked; nothing refers into it (callers hold `&mut`
-        // access to the arena or are rewinding a scope whose borrows have ended).
-        let size = unsafe { chunk.as_ref() }.layout.size();
-        self.capacity.set(self.capacity.get() - size);
-        self.chunk_count.set(self.chunk_count.get() - 1);
-        if let Some(budget) = self.budget() {
-            budget.give_back(size);
-        }
-        // SAFETY: as above; it was allocated by `ChunkFooter::allocate` and is freed once.
-        unsafe { ChunkFooter::free(chunk) };
+        self.raw.reset_keep_chunks()
     }
 
     /// Runs `f` with the arena, then rewinds it: everything `f` allocated is freed (and zeroed,
@@ -989,59 +534,21 @@ impl MemoryArena {
     /// # let _ = before;
     /// ```
     pub fn scope<R>(&mut self, f: impl FnOnce(&MemoryArena) -> R) -> R {
+        /// Rewinds the arena when the scope ends, even by a panic.
         struct Rewind<'a> {
-            arena: &'a MemoryArena,
-            checkpoint: Checkpoint,
+            raw: &'a RawArena<Unshared>,
+            checkpoint: raw::Checkpoint,
         }
         impl Drop for Rewind<'_> {
             fn drop(&mut self) {
-                self.arena.rewind(self.checkpoint);
+                self.raw.rewind(self.checkpoint);
             }
         }
-        let rewind = Rewind {
-            arena: self,
-            checkpoint: Checkpoint {
-                chunk: self.current.get(),
-                cursor: self.cursor.get(),
-                retired_used: self.retired_used.get(),
-                padding: self.padding.get(),
-            },
+        let _rewind = Rewind {
+            raw: &self.raw,
+            checkpoint: self.raw.checkpoint(),
         };
-        f(rewind.arena)
-    }
-
-    /// Rewinds to `checkpoint`, which must be older than every allocation still borrowed (the
-    /// `scope` signature guarantees that none is).
-    fn rewind(&self, checkpoint: Checkpoint) {
-        self.retire_current();
-        let mut chunks = self.current.get();
-        while chunks != checkpoint.chunk {
-            let chunk = chunks.expect("the checkpoint's chunk is in the current chunk list");
-            // SAFETY: chunks newer than the checkpoint are live, owned, and no longer borrowed.
-            let footer = unsafe { chunk.as_ref() };
-            chunks = footer.prev.get();
-            self.wipe(footer.base, footer.used_end.get());
-            self.forget_chunk(chunk);
-        }
-        self.current.set(checkpoint.chunk);
-        self.retired_used.set(checkpoint.retired_used);
-        self.padding.set(checkpoint.padding);
-        match checkpoint.chunk {
-            Some(chunk) => {
-                // SAFETY: the checkpoint's chunk is still live (it was not freed above).
-                let footer = unsafe { chunk.as_ref() };
-                self.wipe(checkpoint.cursor, footer.used_end.get());
-                footer.used_end.set(checkpoint.cursor);
-                self.cursor.set(checkpoint.cursor);
-                self.given_back_end.set(checkpoint.cursor);
-                self.end.set(ChunkFooter::data_end(chunk));
-            }
-            None => {
-                self.cursor.set(NonNull::dangling());
-                self.given_back_end.set(NonNull::dangling());
-                self.end.set(NonNull::dangling());
-            }
-        }
+        f(self)
     }
 
     // ----- introspection ------------------------------------------------------------------------
@@ -1059,10 +566,7 @@ impl MemoryArena {
     /// assert_eq!(arena.allocated_bytes(), 9);
     /// ```
     pub fn allocated_bytes(&self) -> usize {
-        self.retired_used
-            .get()
-            .wrapping_add(self.current_used())
-            .wrapping_sub(self.padding.get())
+        self.raw.allocated_bytes()
     }
 
     /// Bytes held in chunks (footers and spare chunks included): what the arena costs.
@@ -1075,7 +579,7 @@ impl MemoryArena {
     /// assert!(arena.capacity_bytes() >= memory_manager::arena::FIRST_CHUNK_SIZE);
     /// ```
     pub fn capacity_bytes(&self) -> usize {
-        self.capacity.get()
+        self.raw.capacity_bytes()
     }
 
     /// How many chunks the arena holds, spare ones included.
@@ -1089,12 +593,12 @@ impl MemoryArena {
     /// assert_eq!(arena.chunk_count(), 1);
     /// ```
     pub fn chunk_count(&self) -> usize {
-        self.chunk_count.get()
+        self.raw.chunk_count()
     }
 
     /// Caps [`capacity_bytes`](Self::capacity_bytes): a request that would need more chunk
     /// memory fails with `Err` from `try_*` and the [`Allocator`] methods (the panicking forms
-    /// call [`handle_alloc_error`]); nothing else changes. `None` removes the cap. Lowering the
+    /// call [`handle_alloc_error`](allocator_api2::alloc::handle_alloc_error)); nothing else changes. `None` removes the cap. Lowering the
     /// cap below what is already held frees nothing; it only stops growth.
     ///
     /// # Examples
@@ -1109,7 +613,7 @@ impl MemoryArena {
     /// assert!(arena.try_alloc_layout(big).is_ok());
     /// ```
     pub fn set_allocation_limit(&self, limit: Option<usize>) {
-        self.limit.set(limit);
+        self.raw.set_allocation_limit(limit)
     }
 
     /// The cap set by [`set_allocation_limit`](Self::set_allocation_limit), if any.
@@ -1121,7 +625,7 @@ impl MemoryArena {
     /// assert_eq!(arena.allocation_limit(), Some(1 << 20));
     /// ```
     pub fn allocation_limit(&self) -> Option<usize> {
-        self.limit.get()
+        self.raw.allocation_limit()
     }
 
     /// Whether freed bytes are overwritten with zeros (see [`ArenaBuilder::zero_on_free`]).
@@ -1132,20 +636,7 @@ impl MemoryArena {
     /// assert!(memory_manager::MemoryArena::new().zero_on_free());
     /// ```
     pub fn zero_on_free(&self) -> bool {
-        self.zero_on_free
-    }
-
-    /// Whether `ptr..ptr + size` is the newest allocation, the one that ends at `cursor` (the
-    /// arena's cursor, passed in so that a caller that needs it again loads it once).
-    #[inline(always)]
-    fn is_newest(ptr: NonNull<u8>, size: usize, cursor: NonNull<u8>) -> bool {
-        ptr.addr().get().wrapping_add(size) == cursor.addr().get()
-    }
-}
-
-impl Drop for MemoryArena {
-    fn drop(&mut self) {
-        self.drain_chunks(|chunk, _| self.forget_chunk(chunk));
+        self.raw.zero_on_free()
     }
 }
 
@@ -1156,90 +647,42 @@ impl fmt::Debug for MemoryArena {
             .field("capacity_bytes", &self.capacity_bytes())
             .field("allocated_bytes", &self.allocated_bytes())
             .field("allocation_limit", &self.allocation_limit())
-            .field("zero_on_free", &self.zero_on_free)
+            .field("zero_on_free", &self.zero_on_free())
             .finish()
     }
 }
 
-// SAFETY: every block handed out lies inside a chunk the arena owns and stays valid until the
-// arena is reset or dropped, both of which need `&mut self`, so no `&MemoryArena` (and no
-// collection allocating through one) can outlive them. Blocks never overlap: the cursor only
-// moves past a block, except when that block itself is given back or shrunk. `grow`/`shrink`
-// keep the contents (in place, or by copying `min(old, new)` bytes).
+// SAFETY: every method forwards to the same method of the `RawArena`, which upholds the
+// contract (see its impl).
 unsafe impl Allocator for MemoryArena {
     #[inline(always)]
     fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
-        self.try_alloc_layout(layout)
-            .map(|ptr| block(ptr, layout.size()))
+        self.raw.allocate(layout)
     }
 
-    #[inline]
+    #[inline(always)]
     fn allocate_zeroed(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
-        let ptr = self.try_alloc_layout(layout)?;
-        // SAFETY: the fresh block has `layout.size()` writable bytes.
-        unsafe { ptr.as_ptr().write_bytes(0, layout.size()) };
-        Ok(block(ptr, layout.size()))
+        self.raw.allocate_zeroed(layout)
     }
 
-    /// Gives the bytes back for reuse when `ptr` is the newest allocation; otherwise does
-    /// nothing (the bytes are reclaimed on reset). Either way they are zeroed (when zeroing is
-    /// on) on reset, scope exit or drop, not here.
-    #[inline]
+    #[inline(always)]
     unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
-        // No test for a zero size: a zero-sized block "at the cursor" gives back nothing.
-        let size = layout.size();
-        let cursor = self.cursor.get();
-        if Self::is_newest(ptr, size, cursor) {
-            // SAFETY: the newest block ends at the cursor, so it starts `size` bytes below it,
-            // inside the current chunk; we derive the pointer from the cursor to keep the
-            // chunk's provenance.
-            self.give_back(cursor, unsafe { cursor.sub(size) });
-        }
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { self.raw.deallocate(ptr, layout) }
     }
 
-    #[inline]
+    #[inline(always)]
     unsafe fn grow(
         &self,
         ptr: NonNull<u8>,
         old_layout: Layout,
         new_layout: Layout,
     ) -> Result<NonNull<[u8]>, AllocError> {
-        let (old, new) = (old_layout.size(), new_layout.size());
-        debug_assert!(new >= old, "grow from {old} to {new} bytes");
-        let (cursor, end) = (self.cursor.get(), self.end.get());
-        if old != 0
-            && Self::is_newest(ptr, old, cursor)
-            && ptr.addr().get() & (new_layout.align() - 1) == 0
-            && new - old <= end.addr().get() - cursor.addr().get()
-        {
-            // The block stays where it is: `ptr`'s address with the provenance of the chunk
-            // (which `ptr`, perhaps derived from a reference to the old block only, may lack),
-            // reached by stepping back from `end`, a pointer to the chunk's footer. Not from the
-            // cursor: LLVM would use the equality just tested (`ptr + old == cursor`) to compute
-            // the block as `cursor - old`, a value that waits for the cursor's load, which waits
-            // for the previous growth's store, and a `Vec` grown a little at a time would carry
-            // that store-to-load latency from one growth to the next (`reserve_exact(1)` per
-            // push: 1.19x bump-scope's time, which returns `ptr`; seen in the disassembly). An
-            // in-bounds step, not `with_addr`: LLVM then knows the result is not null, and the
-            // caller's test of the `Result` folds away.
-            // SAFETY: the block lies in the current chunk: it ends at the cursor, and a block of
-            // another chunk cannot end there (each chunk's blocks end at or before its footer,
-            // inside its own allocation). `end` points into the same allocation, at or past the
-            // block, so the step back stays inside it.
-            let start = unsafe { end.sub(end.addr().get() - ptr.addr().get()) };
-            // SAFETY: the block ends at the cursor and the extra `new - old` bytes fit before the
-            // chunk's end, so `start + new` is at most the end of the chunk.
-            self.cursor.set(unsafe { start.add(new) });
-            return Ok(block(start, new));
-        }
-        let fresh = self.try_alloc_layout(new_layout)?;
-        // SAFETY: the caller guarantees `ptr` holds `old` readable bytes; `fresh` is a new block
-        // of at least `new >= old` bytes, so they cannot overlap.
-        unsafe { fresh.as_ptr().copy_from_nonoverlapping(ptr.as_ptr(), old) };
-        Ok(block(fresh, new))
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { self.raw.grow(ptr, old_layout, new_layout) }
     }
 
-    #[inline]
+    #[inline(always)]
     unsafe fn grow_zeroed(
         &self,
         ptr: NonNull<u8>,
@@ -1247,46 +690,18 @@ unsafe impl Allocator for MemoryArena {
         new_layout: Layout,
     ) -> Result<NonNull<[u8]>, AllocError> {
         // SAFETY: forwarded with the caller's guarantees.
-        let grown = unsafe { self.grow(ptr, old_layout, new_layout)? };
-        let start = grown.cast::<u8>();
-        // SAFETY: the grown block has `new_layout.size()` bytes; the tail past the old size is
-        // ours to initialise.
-        unsafe {
-            start
-                .add(old_layout.size())
-                .write_bytes(0, new_layout.size() - old_layout.size())
-        };
-        Ok(grown)
+        unsafe { self.raw.grow_zeroed(ptr, old_layout, new_layout) }
     }
 
-    #[inline]
+    #[inline(always)]
     unsafe fn shrink(
         &self,
         ptr: NonNull<u8>,
         old_layout: Layout,
         new_layout: Layout,
     ) -> Result<NonNull<[u8]>, AllocError> {
-        let (old, new) = (old_layout.size(), new_layout.size());
-        debug_assert!(new <= old, "shrink from {old} to {new} bytes");
-        if ptr.addr().get() & (new_layout.align() - 1) != 0 {
-            // A stricter alignment than the block has: move it.
-            let fresh = self.try_alloc_layout(new_layout)?;
-            // SAFETY: `ptr` holds at least `new` bytes; `fresh` is a distinct new block.
-            unsafe { fresh.as_ptr().copy_from_nonoverlapping(ptr.as_ptr(), new) };
-            // SAFETY: forwarded; `ptr` is still allocated with `old_layout`.
-            unsafe { self.deallocate(ptr, old_layout) };
-            return Ok(block(fresh, new));
-        }
-        let cursor = self.cursor.get();
-        if old != 0 && Self::is_newest(ptr, old, cursor) {
-            // SAFETY: the block ends at the cursor, so its last `old - new` bytes lie just
-            // below it in the current chunk.
-            let new_cursor = unsafe { cursor.sub(old - new) };
-            self.give_back(cursor, new_cursor);
-            // SAFETY: the block starts `new` bytes below the new cursor (same provenance).
-            return Ok(block(unsafe { new_cursor.sub(new) }, new));
-        }
-        Ok(block(ptr, new))
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { self.raw.shrink(ptr, old_layout, new_layout) }
     }
 }
 

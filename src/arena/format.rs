@@ -7,19 +7,21 @@
 //! in place and no byte is copied twice; the unused tail of the last growth is given back.
 
 use super::MemoryArena;
+use super::raw::RawArena;
+use super::slot::Sharing;
 use crate::alloc::{AllocError, Layout, handle_alloc_error};
 use crate::copy::copy_bytes;
 use allocator_api2::vec::Vec;
 use core::fmt::{self, Write};
 
 /// Collects formatted text in an arena allocation.
-struct ArenaText<'a> {
-    text: Vec<u8, &'a MemoryArena>,
+struct ArenaText<'a, S: Sharing> {
+    text: Vec<u8, &'a RawArena<S>>,
     /// The request the arena refused, if one was.
     refused: Option<Layout>,
 }
 
-impl Write for ArenaText<'_> {
+impl<S: Sharing> Write for ArenaText<'_, S> {
     fn write_str(&mut self, piece: &str) -> fmt::Result {
         let len = self.text.len();
         if self.text.try_reserve(piece.len()).is_err() {
@@ -61,8 +63,7 @@ impl MemoryArena {
     /// ```
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn alloc_fmt(&self, args: fmt::Arguments<'_>) -> &mut str {
-        self.format(args)
-            .unwrap_or_else(|refused| handle_alloc_error(refused))
+        self.raw.alloc_fmt(args)
     }
 
     /// Formats `args` into the arena, or returns `Err` when memory cannot be had (past the
@@ -84,6 +85,21 @@ impl MemoryArena {
     /// ```
     #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
     pub fn try_alloc_fmt(&self, args: fmt::Arguments<'_>) -> Result<&mut str, AllocError> {
+        self.raw.try_alloc_fmt(args)
+    }
+}
+
+impl<S: Sharing> RawArena<S> {
+    /// See [`MemoryArena::alloc_fmt`].
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub(crate) fn alloc_fmt(&self, args: fmt::Arguments<'_>) -> &mut str {
+        self.format(args)
+            .unwrap_or_else(|refused| handle_alloc_error(refused))
+    }
+
+    /// See [`MemoryArena::try_alloc_fmt`].
+    #[allow(clippy::mut_from_ref)] // each call returns a distinct, fresh allocation
+    pub(crate) fn try_alloc_fmt(&self, args: fmt::Arguments<'_>) -> Result<&mut str, AllocError> {
         self.format(args).map_err(|_| AllocError)
     }
 

@@ -16,9 +16,13 @@
 //! a reset takes one.
 
 use crate::alloc::{AllocError, Allocator, Layout};
+use crate::arena::ArenaBuilder;
+#[cfg(doc)]
+use crate::arena::MemoryArena; // linked from the docs
 use crate::arena::budget::Budget;
 use crate::arena::chunk::ChunkFooter;
-use crate::arena::{ArenaBuilder, MemoryArena};
+use crate::arena::raw::RawArena;
+use crate::arena::slot::Readable;
 use core::cell::Cell;
 use core::fmt;
 use core::ptr::NonNull;
@@ -31,6 +35,10 @@ use std::vec::Vec;
 
 mod local;
 pub use local::LocalArena;
+
+/// A thread's lane: a whole arena whose bump state other threads may read
+/// ([`SharedArena::allocated_bytes`] sums every lane's).
+type LaneArena = RawArena<Readable>;
 
 /// Ids are never reused, so a thread's cached lane can never be mistaken for another arena's.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -62,7 +70,7 @@ impl SpareChunk {
 
 std::thread_local! {
     /// The lane this thread used last: (arena id, lane). Id 0 matches no arena.
-    static LAST_LANE: Cell<(u64, *const MemoryArena)> = const { Cell::new((0, core::ptr::null())) };
+    static LAST_LANE: Cell<(u64, *const LaneArena)> = const { Cell::new((0, core::ptr::null())) };
     /// The lanes this thread owns, handed back when it exits.
     static OWNED_LANES: RefCell<LaneRelease> = const { RefCell::new(LaneRelease(Vec::new())) };
 }
@@ -70,7 +78,7 @@ std::thread_local! {
 /// Hands a thread's lanes back to their arenas when the thread exits, so that the next thread
 /// adopts them (and their chunks) instead of starting a fresh lane: a program that spawns a new
 /// batch of threads for every task keeps a bounded number of lanes.
-struct LaneRelease(Vec<(Weak<LaneList>, NonNull<MemoryArena>)>);
+struct LaneRelease(Vec<(Weak<LaneList>, NonNull<LaneArena>)>);
 
 impl Drop for LaneRelease {
     fn drop(&mut self) {
@@ -153,7 +161,7 @@ pub struct SharedArena {
 #[repr(C, align(128))]
 struct OwnLine {
     /// At offset 0, so a pointer to the line is a pointer to its arena and back.
-    arena: MemoryArena,
+    arena: LaneArena,
     /// How many [`LocalArena`] handles the owning thread holds on this lane. Read and written
     /// only by that thread. While it is not zero the lane is not handed back when the thread
     /// exits (a handle kept in a thread-local may outlive `LaneRelease`).
@@ -161,7 +169,7 @@ struct OwnLine {
 }
 
 impl OwnLine {
-    fn new(arena: MemoryArena) -> Self {
+    fn new(arena: LaneArena) -> Self {
         Self {
             arena,
             handles: Cell::new(0),
@@ -175,7 +183,7 @@ struct Lane {
     /// The arena in a leaked `Box<OwnLine>` (at offset 0), freed in `SharedArena::drop`. Kept as a raw pointer, not a
     /// `Box`: moving a `Box` (as the `Vec` does when it grows) asserts unique ownership, which
     /// would invalidate the pointers the threads' caches hold.
-    arena: NonNull<MemoryArena>,
+    arena: NonNull<LaneArena>,
 }
 
 // SAFETY: a lane is a `MemoryArena` (`Send`) owned by the `SharedArena`; the pointer moves with
@@ -189,7 +197,7 @@ impl Lane {
     ///
     /// The caller is the lane's own thread, or holds the only access to the `SharedArena`, or
     /// only calls the methods that read relaxed-atomic state (`allocated_bytes`).
-    unsafe fn arena(&self) -> &MemoryArena {
+    unsafe fn arena(&self) -> &LaneArena {
         // SAFETY: the pointer comes from `Box::leak` and lives until `SharedArena::drop`.
         unsafe { self.arena.as_ref() }
     }
@@ -247,7 +255,7 @@ impl SharedArena {
 
     /// The calling thread's lane.
     #[inline(always)]
-    fn lane(&self) -> &MemoryArena {
+    fn lane(&self) -> &LaneArena {
         // SAFETY: the calling thread's own lane, boxed and kept (never moved) until the arena
         // is dropped, which `&self` rules out; no other thread is given it while this one runs.
         unsafe { &*self.lane_ptr() }
@@ -256,7 +264,7 @@ impl SharedArena {
     /// The calling thread's lane, as a pointer to its whole `OwnLine` box (the provenance
     /// [`local`](Self::local) needs to reach the handle count beside the arena).
     #[inline(always)]
-    fn lane_ptr(&self) -> *const MemoryArena {
+    fn lane_ptr(&self) -> *const LaneArena {
         if let Ok((id, lane)) = LAST_LANE.try_with(Cell::get)
             && id == self.id
         {
@@ -269,7 +277,7 @@ impl SharedArena {
 
     #[cold]
     #[inline(never)]
-    fn lane_slow(&self) -> *const MemoryArena {
+    fn lane_slow(&self) -> *const LaneArena {
         let me = std::thread::current().id();
         let mut list = self.lanes.lock();
         let Lanes { lanes, spare } = &mut *list;
@@ -283,12 +291,12 @@ impl SharedArena {
                     free.arena
                 }
                 None => {
-                    let mut arena = MemoryArena::from_builder(self.settings.clone());
+                    let mut arena = LaneArena::from_builder(self.settings.clone());
                     arena.budget = Some(self.budget);
                     // A cast, not a reference to the field: the pointer keeps the provenance of
                     // the whole box, which `drop` frees through it.
-                    let arena = NonNull::from(Box::leak(Box::new(OwnLine::new(arena))))
-                        .cast::<MemoryArena>();
+                    let arena =
+                        NonNull::from(Box::leak(Box::new(OwnLine::new(arena)))).cast::<LaneArena>();
                     lanes.push(Lane {
                         thread: Some(me),
                         arena,
@@ -313,7 +321,7 @@ impl SharedArena {
         {
             own.adopt_chunk(chunk.0);
         }
-        let lane: *const MemoryArena = lane.as_ptr();
+        let lane: *const LaneArena = lane.as_ptr();
         drop(list);
         // If the thread is being torn down the cache is gone: the lookup above still works.
         let _ = LAST_LANE.try_with(|cache| cache.set((self.id, lane)));
@@ -1074,7 +1082,7 @@ mod tests {
             .map(|lane| {
                 // SAFETY: every thread was joined; this is the only use of the lanes.
                 let arena = unsafe { lane.arena() };
-                let chunk = arena.current.get().expect("the lane allocated");
+                let chunk = arena.current_chunk().expect("the lane allocated");
                 // SAFETY: the lane's current chunk is live.
                 (unsafe { chunk.as_ref() }.base, arena.current_used())
             })

@@ -2,6 +2,7 @@ use super::*;
 use crate::alloc::Allocator;
 use crate::test_support::scaled;
 use allocator_api2::vec::Vec;
+use core::cell::Cell;
 
 fn read_bytes(ptr: NonNull<u8>, len: usize) -> std::vec::Vec<u8> {
     // SAFETY: test callers pass live, initialised blocks.
@@ -107,7 +108,7 @@ fn deallocating_an_older_block_is_a_no_op() {
 /// (the arena's provenance), as the arena itself would.
 fn current_chunk_base(arena: &MemoryArena) -> NonNull<u8> {
     // SAFETY: the current chunk is live while the arena is.
-    unsafe { arena.current.get().unwrap().as_ref() }.base
+    unsafe { arena.raw.current_chunk().unwrap().as_ref() }.base
 }
 
 fn current_chunk_bytes(arena: &MemoryArena, addr: usize, len: usize) -> std::vec::Vec<u8> {
@@ -127,9 +128,9 @@ fn reset_keeps_the_largest_chunk_and_zeroes_it() {
     assert!(chunks > 1);
     // The newest chunk is the largest (sizes double); remember how much of it was used.
     // SAFETY: the current chunk is live.
-    let footer = unsafe { arena.current.get().unwrap().as_ref() };
+    let footer = unsafe { arena.raw.current_chunk().unwrap().as_ref() };
     let (base, largest) = (footer.base.addr().get(), footer.layout.size());
-    let used = arena.cursor.get().addr().get() - base;
+    let used = arena.raw.cursor().addr().get() - base;
     assert!(
         current_chunk_bytes(&arena, base, used)
             .iter()
@@ -249,10 +250,10 @@ fn bytes_given_back_in_a_retired_chunk_are_wiped_on_reset() {
     let block = NonNull::from(arena.alloc([0xAB_u8; 128])).cast::<u8>();
     // SAFETY: the newest block.
     unsafe { arena.deallocate(block, Layout::new::<[u8; 128]>()) };
-    let first = arena.current.get().unwrap();
+    let first = arena.raw.current_chunk().unwrap();
     // Fill a new chunk: the first one is retired with the given-back bytes as used.
     arena.alloc([0u8; 1024]);
-    assert_ne!(arena.current.get(), Some(first));
+    assert_ne!(arena.raw.current_chunk(), Some(first));
     // SAFETY: the first chunk is still live (kept in the list).
     let used_end = unsafe { first.as_ref() }.used_end.get();
     assert_eq!(used_end.addr().get(), block.addr().get() + 128);
@@ -611,7 +612,7 @@ proptest::proptest! {
         let mut arena = MemoryArena::with_capacity(1 << 16);
         let base = current_chunk_base(&arena).addr().get();
         let highest_before = run_wipe_program(&arena, &before).max(base);
-        let checkpoint = arena.cursor.get().addr().get();
+        let checkpoint = arena.raw.cursor().addr().get();
         let highest_inside = arena.scope(|a| run_wipe_program(a, &inside));
         proptest::prop_assert_eq!(arena.chunk_count(), 1);
         if highest_inside > checkpoint {

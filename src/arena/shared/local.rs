@@ -7,9 +7,11 @@
 //! the arena's borrow, and it counts itself on the lane so that the lane is never handed to
 //! another thread while it lives.
 
+use super::LaneArena;
 use super::{OwnLine, SharedArena};
 use crate::alloc::{AllocError, Allocator, Layout};
-use crate::arena::MemoryArena;
+#[cfg(doc)]
+use crate::arena::MemoryArena; // linked from the docs
 use core::fmt;
 use core::ptr::NonNull;
 
@@ -57,7 +59,7 @@ impl<'a> LocalArena<'a> {
 
     /// The lane, borrowed for as long as the arena is.
     #[inline(always)]
-    fn lane(&self) -> &'a MemoryArena {
+    fn lane(&self) -> &'a LaneArena {
         &self.line.arena
     }
 
