@@ -14,6 +14,8 @@ pub use builder::{ArenaBuilder, DEFAULT_MAX_CHUNK_SIZE, FIRST_CHUNK_SIZE};
 #[cfg(feature = "std")]
 pub use shared::{LocalArena, SharedArena, SharedArenaBuilder};
 
+#[cfg(doc)]
+use crate::alloc::handle_alloc_error; // linked from the docs
 use crate::alloc::{AllocError, Allocator, Layout};
 use core::fmt;
 use core::ptr::NonNull;
@@ -111,7 +113,7 @@ impl MemoryArena {
     ///
     /// # Panics
     ///
-    /// Calls [`handle_alloc_error`](allocator_api2::alloc::handle_alloc_error) if the chunk cannot be allocated.
+    /// Calls [`handle_alloc_error`] if the chunk cannot be allocated.
     ///
     /// # Examples
     ///
@@ -153,7 +155,7 @@ impl MemoryArena {
     ///
     /// # Panics
     ///
-    /// Calls [`handle_alloc_error`](allocator_api2::alloc::handle_alloc_error) when memory cannot be had (see [`try_alloc`](Self::try_alloc)).
+    /// Calls [`handle_alloc_error`] when memory cannot be had (see [`try_alloc`](Self::try_alloc)).
     ///
     /// # Examples
     ///
@@ -204,7 +206,7 @@ impl MemoryArena {
     ///
     /// # Panics
     ///
-    /// Calls [`handle_alloc_error`](allocator_api2::alloc::handle_alloc_error) when memory cannot be had.
+    /// Calls [`handle_alloc_error`] when memory cannot be had.
     ///
     /// # Examples
     ///
@@ -239,7 +241,7 @@ impl MemoryArena {
     /// # Panics
     ///
     /// Panics with "capacity overflow" when `len` values of `T` exceed `isize::MAX` bytes, and
-    /// calls [`handle_alloc_error`](allocator_api2::alloc::handle_alloc_error) when memory cannot be had.
+    /// calls [`handle_alloc_error`] when memory cannot be had.
     ///
     /// # Examples
     ///
@@ -315,7 +317,7 @@ impl MemoryArena {
     ///
     /// # Panics
     ///
-    /// Calls [`handle_alloc_error`](allocator_api2::alloc::handle_alloc_error) when memory cannot be had. If a `clone` panics, the clones
+    /// Calls [`handle_alloc_error`] when memory cannot be had. If a `clone` panics, the clones
     /// already made are leaked (the arena never drops values).
     ///
     /// # Examples
@@ -433,7 +435,7 @@ impl MemoryArena {
     ///
     /// # Panics
     ///
-    /// Calls [`handle_alloc_error`](allocator_api2::alloc::handle_alloc_error) when memory cannot be had.
+    /// Calls [`handle_alloc_error`] when memory cannot be had.
     ///
     /// # Examples
     ///
@@ -598,7 +600,7 @@ impl MemoryArena {
 
     /// Caps [`capacity_bytes`](Self::capacity_bytes): a request that would need more chunk
     /// memory fails with `Err` from `try_*` and the [`Allocator`] methods (the panicking forms
-    /// call [`handle_alloc_error`](allocator_api2::alloc::handle_alloc_error)); nothing else changes. `None` removes the cap. Lowering the
+    /// call [`handle_alloc_error`]); nothing else changes. `None` removes the cap. Lowering the
     /// cap below what is already held frees nothing; it only stops growth.
     ///
     /// # Examples
