@@ -31,7 +31,8 @@ pub(crate) struct RawArena<S: Sharing> {
     given_back_end: Cell<NonNull<u8>>,
     /// The current chunk, which links to the older ones.
     current: OptionPtrSlot<ChunkFooter, S>,
-    /// Chunks kept by [`MemoryArena::reset_keep_chunks`], zeroed and waiting to be reused.
+    /// Chunks kept by [`reset_keep_chunks`](Self::reset_keep_chunks), zeroed and waiting to be
+    /// reused.
     spare: Cell<Option<NonNull<ChunkFooter>>>,
     /// Bytes used in chunks that stopped being current since the last reset.
     retired_used: CountSlot<S>,
@@ -57,7 +58,7 @@ pub(crate) struct RawArena<S: Sharing> {
 // to is a `SharedArena`'s budget, which is all atomics (`Sync`). `Cell` keeps it `!Sync`.
 unsafe impl<S: Sharing> Send for RawArena<S> {}
 
-/// A point the arena can be rewound to (see [`MemoryArena::scope`]).
+/// A point the arena can be rewound to (see `MemoryArena::scope`).
 #[derive(Clone, Copy)]
 pub(crate) struct Checkpoint {
     chunk: Option<NonNull<ChunkFooter>>,
@@ -771,7 +772,7 @@ impl<S: Sharing> Drop for RawArena<S> {
 }
 
 // SAFETY: every block handed out lies inside a chunk the arena owns and stays valid until the
-// arena is reset or dropped, both of which need `&mut self`, so no `&MemoryArena` (and no
+// arena is reset or dropped, both of which need `&mut self`, so no `&RawArena` (and no
 // collection allocating through one) can outlive them. Blocks never overlap: the cursor only
 // moves past a block, except when that block itself is given back or shrunk. `grow`/`shrink`
 // keep the contents (in place, or by copying `min(old, new)` bytes).

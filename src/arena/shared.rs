@@ -1,10 +1,11 @@
 //! `SharedArena`: one arena that every thread can allocate from, with no lock on the way.
 //!
-//! Each thread bumps in a lane of its own: a complete `MemoryArena` (so the chunk, bump and
-//! zeroing logic is exactly the single-threaded arena's), found through a one-entry
-//! thread-local cache keyed by the arena's unique id. The lock is taken only the first time a
-//! thread meets the arena (to make its lane), and never on an allocation. Chunk memory is
-//! counted across lanes in one atomic budget, so a single allocation limit caps them all.
+//! Each thread bumps in a lane of its own: a complete arena, `MemoryArena`'s own implementation
+//! with its bump state in atomics that other threads may read (so the chunk, bump and zeroing logic
+//! is exactly the single-threaded arena's), found through a one-entry thread-local cache keyed by
+//! the arena's unique id. The lock is taken only the first time a thread meets the arena (to make
+//! its lane), and never on an allocation. Chunk memory is counted across lanes in one atomic
+//! budget, so a single allocation limit caps them all.
 //!
 //! `reset` pools the largest chunk of every lane instead of leaving it in the lane: the threads
 //! that allocate next are often new ones (a `thread::scope` per task), and they may start before
@@ -186,7 +187,7 @@ struct Lane {
     arena: NonNull<LaneArena>,
 }
 
-// SAFETY: a lane is a `MemoryArena` (`Send`) owned by the `SharedArena`; the pointer moves with
+// SAFETY: a lane is a `LaneArena` (`Send`) owned by the `SharedArena`; the pointer moves with
 // the list, and each lane is only used by its own thread (or under `&mut SharedArena`).
 unsafe impl Send for Lane {}
 
@@ -998,12 +999,12 @@ impl fmt::Debug for SharedArena {
     }
 }
 
-// SAFETY: every call goes to the calling thread's lane, a `MemoryArena` whose `Allocator` impl
-// upholds the contract; blocks of one lane never overlap another's (separate chunks). A block
-// freed or resized from another thread than the one that allocated it is simply not the newest
-// of the calling thread's lane, so it is left alone (reclaimed on reset), as `MemoryArena` does
-// for any block but the newest. Everything stays valid until `reset`/drop, which need
-// `&mut self`.
+// SAFETY: every call goes to the calling thread's lane, a `LaneArena` (`MemoryArena`'s
+// implementation) whose `Allocator` impl upholds the contract; blocks of one lane never overlap
+// another's (separate chunks). A block freed or resized from another thread than the one that
+// allocated it is simply not the newest of the calling thread's lane, so it is left alone
+// (reclaimed on reset), as `MemoryArena` does for any block but the newest. Everything stays valid
+// until `reset`/drop, which need `&mut self`.
 unsafe impl Allocator for SharedArena {
     #[inline(always)]
     fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {

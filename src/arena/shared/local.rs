@@ -255,12 +255,12 @@ impl fmt::Debug for LocalArena<'_> {
     }
 }
 
-// SAFETY: every call goes to one lane, a `MemoryArena` whose `Allocator` impl upholds the
-// contract, used only by the thread that owns it (the handle is neither `Send` nor `Sync`, and
-// the lane is not handed over while a handle lives). Blocks of other lanes (allocated through
-// the `SharedArena` on another thread) are never the newest of this lane, so freeing or
-// resizing them leaves them in place or copies them, as for `SharedArena`. Everything stays
-// valid until the arena's `reset` or drop, which need `&mut` access the handle's borrow rules
+// SAFETY: every call goes to one lane, a `LaneArena` (`MemoryArena`'s implementation) whose
+// `Allocator` impl upholds the contract, used only by the thread that owns it (the handle is
+// neither `Send` nor `Sync`, and the lane is not handed over while a handle lives). Blocks of other
+// lanes (allocated through the `SharedArena` on another thread) are never the newest of this lane,
+// so freeing or resizing them leaves them in place or copies them, as for `SharedArena`. Everything
+// stays valid until the arena's `reset` or drop, which need `&mut` access the handle's borrow rules
 // out.
 unsafe impl Allocator for LocalArena<'_> {
     #[inline(always)]
