@@ -706,8 +706,9 @@ impl<S: Sharing> RawArena<S> {
         self.zero_on_free
     }
 
-    /// `grow`'s other path: a fresh block of `new` bytes aligned to `align`, with the `old`
-    /// bytes at `ptr` copied in; `None` when the arena cannot have it.
+    /// A fresh block of `size` bytes aligned to `align`, with the first `keep` bytes at `ptr`
+    /// copied in; `None` when the arena cannot have it. `grow`'s path when the block cannot grow
+    /// in place, and `shrink`'s when the block is not aligned enough.
     ///
     /// Out of line, so that a loop that pushes to a `Vec` carries one call here instead of a
     /// second inlined bump and copy. That kept the JSON-tree benchmark's object loop under
@@ -717,21 +718,22 @@ impl<S: Sharing> RawArena<S> {
     ///
     /// # Safety
     ///
-    /// `ptr` is valid for reading `old` bytes, `old <= new`, and `new` rounded up to `align` (a
-    /// power of two) does not exceed `isize::MAX` (so `new` and `align` make a valid `Layout`).
+    /// `ptr` is valid for reading `keep` bytes, `keep <= size`, and `size` rounded up to `align`
+    /// (a power of two) does not exceed `isize::MAX` (so `size` and `align` make a valid
+    /// `Layout`).
     #[inline(never)]
-    unsafe extern "C" fn grow_by_moving(
+    unsafe extern "C" fn move_block(
         &self,
         ptr: NonNull<u8>,
-        old: usize,
-        new: usize,
+        keep: usize,
+        size: usize,
         align: usize,
     ) -> Option<NonNull<u8>> {
-        let layout = Layout::from_size_align(new, align).ok()?;
+        let layout = Layout::from_size_align(size, align).ok()?;
         let fresh = self.try_alloc_layout(layout).ok()?;
-        // SAFETY: the caller guarantees `ptr` holds `old` readable bytes; `fresh` is a new block
-        // of at least `new >= old` bytes, so they cannot overlap.
-        unsafe { fresh.as_ptr().copy_from_nonoverlapping(ptr.as_ptr(), old) };
+        // SAFETY: the caller guarantees `ptr` holds `keep` readable bytes; `fresh` is a new block
+        // of at least `size >= keep` bytes, so they cannot overlap.
+        unsafe { fresh.as_ptr().copy_from_nonoverlapping(ptr.as_ptr(), keep) };
         Some(fresh)
     }
 
@@ -842,8 +844,9 @@ unsafe impl<S: Sharing> Allocator for RawArena<S> {
             self.cursor.set(unsafe { start.add(new) });
             return Ok(block(start, new));
         }
-        // SAFETY: forwarded: `ptr` holds `old` readable bytes, and `new >= old`.
-        match unsafe { self.grow_by_moving(ptr, old, new, new_layout.align()) } {
+        // SAFETY: forwarded: `ptr` holds `old` readable bytes, `new >= old`, and `new_layout` is
+        // a valid layout.
+        match unsafe { self.move_block(ptr, old, new, new_layout.align()) } {
             Some(fresh) => Ok(block(fresh, new)),
             None => Err(AllocError),
         }
@@ -880,9 +883,10 @@ unsafe impl<S: Sharing> Allocator for RawArena<S> {
         debug_assert!(new <= old, "shrink from {old} to {new} bytes");
         if ptr.addr().get() & (new_layout.align() - 1) != 0 {
             // A stricter alignment than the block has: move it.
-            let fresh = self.try_alloc_layout(new_layout)?;
-            // SAFETY: `ptr` holds at least `new` bytes; `fresh` is a distinct new block.
-            unsafe { fresh.as_ptr().copy_from_nonoverlapping(ptr.as_ptr(), new) };
+            // SAFETY: `ptr` holds at least `new` bytes (`new <= old`), and `new_layout` is a
+            // valid layout.
+            let fresh =
+                unsafe { self.move_block(ptr, new, new, new_layout.align()) }.ok_or(AllocError)?;
             // SAFETY: forwarded; `ptr` is still allocated with `old_layout`.
             unsafe { self.deallocate(ptr, old_layout) };
             return Ok(block(fresh, new));
