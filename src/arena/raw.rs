@@ -819,13 +819,14 @@ unsafe impl<S: Sharing> Allocator for RawArena<S> {
         let (old, new) = (old_layout.size(), new_layout.size());
         debug_assert!(new >= old, "grow from {old} to {new} bytes");
         let (cursor, end) = (self.cursor.get(), self.end.get());
-        // The room test reads `new <= old + spare`, not `new - old <= spare`: the same test, but in
-        // a loop that grows a `Vec` which is seldom the newest block (the tree benchmark's
-        // object loop) LLVM computed `new - old` from the `Vec`'s growth formula at the top of
-        // every iteration, growth or not; written this way it stays on the growth path (the
-        // tree's instruction count fell 4.6%, counted with callgrind), and `reserve_exact(1)`,
-        // where `new - old` is a constant, compiles to the same instructions as before. No
-        // overflow: `old` and `spare` each lie within one allocation.
+        // The room test reads `new <= old + spare` (spare: `end - cursor`), not
+        // `new - old <= spare`: the same test, but in loops that push to a `Vec` which is seldom
+        // the newest block (the tree benchmark's array and object loops) LLVM computed
+        // `new - old` from the `Vec`'s growth formula at the top of every iteration, growth or
+        // not; written this way it stays on the growth path (the tree's instruction count fell
+        // 4.6%, counted with callgrind), and `reserve_exact(1)`, where `new - old` is a
+        // constant, compiles to the same instructions as before. No overflow: `old` and the
+        // spare bytes each lie within one allocation.
         if old != 0
             && Self::is_newest(ptr, old, cursor)
             && ptr.addr().get() & (new_layout.align() - 1) == 0
