@@ -53,6 +53,7 @@ pub(crate) unsafe fn copy_bytes(dst: *mut u8, src: *const u8, len: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::all_bytes_are;
 
     #[test]
     fn copies_every_length_exactly_and_nothing_more() {
@@ -70,12 +71,9 @@ mod tests {
                     )
                 };
                 assert_eq!(&target[offset..offset + len], &source[offset..offset + len]);
+                assert!(all_bytes_are(&target[..offset], 0), "before, len {len}");
                 assert!(
-                    target[..offset].iter().all(|&b| b == 0),
-                    "before, len {len}"
-                );
-                assert!(
-                    target[offset + len..].iter().all(|&b| b == 0),
+                    all_bytes_are(&target[offset + len..], 0),
                     "after, len {len}"
                 );
             }

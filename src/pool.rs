@@ -1150,18 +1150,17 @@ impl<R: RawMutex> Pool<R> {
         let cached_blocks = 0;
         for &slab in &cache.0 {
             if zero {
-                // SAFETY: cached slabs are ours and entirely initialised (zeroed).
-                let body =
-                    unsafe { NonNull::slice_from_raw_parts(slab.cast::<u8>(), SLAB_SIZE).as_ref() };
                 // The header of a reused slab is rewritten on adoption; only its data must be 0.
-                if let Some(offset) = body[core::mem::size_of::<Slab>()..]
-                    .iter()
-                    .position(|&b| b != 0)
-                {
+                let header = core::mem::size_of::<Slab>();
+                // SAFETY: cached slabs are ours and entirely initialised (zeroed); the data
+                // follows the header inside the slab.
+                let offset =
+                    unsafe { first_nonzero(slab.cast::<u8>().add(header), SLAB_SIZE - header) };
+                if offset < SLAB_SIZE - header {
                     return Err(PoolError::FreeBlockNotZero {
                         block: slab.addr().get(),
                         size: SLAB_SIZE,
-                        offset: offset + core::mem::size_of::<Slab>(),
+                        offset: header + offset,
                     });
                 }
             }

@@ -23,3 +23,14 @@ pub(crate) fn proptest_config(cases: u32) -> Config {
 pub(crate) const fn scaled(n: usize) -> usize {
     if cfg!(miri) { n / 100 + 1 } else { n }
 }
+
+/// Whether every byte of `bytes` is `value`. Compares a block at a time against a block of
+/// `value`: one `memcmp` each, which Miri runs natively, where a check per byte is interpreted
+/// (about a thousand times slower: byte loops over megabyte blocks were most of the pools'
+/// Miri tests).
+pub(crate) fn all_bytes_are(bytes: &[u8], value: u8) -> bool {
+    let block = [value; 1024];
+    bytes
+        .chunks(block.len())
+        .all(|chunk| chunk == &block[..chunk.len()])
+}

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::all_bytes_are;
 use common::pool_threads::{Parcel, assert_all_freed};
 use memory_manager::MemoryPool;
 use memory_manager::allocator_api2::alloc::{Allocator, Layout};
@@ -40,7 +41,7 @@ fn eight_threads_alloc_free_and_trade_blocks() {
                         let ptr = pool.allocate(layout).unwrap().cast::<u8>();
                         // SAFETY: fresh block of `size` bytes; it must read zero first.
                         let bytes = unsafe { std::slice::from_raw_parts_mut(ptr.as_ptr(), size) };
-                        assert!(bytes.iter().all(|&b| b == 0), "fresh block not zero");
+                        assert!(all_bytes_are(bytes, 0), "fresh block not zero");
                         let fill = (i as u8) | 1;
                         bytes.fill(fill);
                         live.push(Parcel(ptr, layout, fill));
@@ -136,7 +137,7 @@ fn threads_under_a_tight_limit_trim_without_deadlock_or_damage() {
                                 let bytes = unsafe {
                                     std::slice::from_raw_parts_mut(ptr.as_ptr(), layout.size())
                                 };
-                                assert!(bytes.iter().all(|&b| b == 0), "fresh block not zero");
+                                assert!(all_bytes_are(bytes, 0), "fresh block not zero");
                                 bytes.fill(fill);
                                 live.push(Parcel(ptr, layout, fill));
                             }

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::all_bytes_are;
 use common::scaled;
 use memory_manager::SharedArena;
 use memory_manager::allocator_api2::alloc::{Allocator, Layout};
@@ -75,7 +76,7 @@ fn check_blocks(
         // SAFETY: the arena keeps the memory until `reset`, and nothing else writes it.
         let bytes = unsafe { std::slice::from_raw_parts(ptr.as_ptr(), size) };
         assert!(
-            bytes.iter().all(|&b| b == fill),
+            all_bytes_are(bytes, fill),
             "block {ptr:p} lost its contents"
         );
     }
@@ -164,13 +165,13 @@ fn blocks_freed_or_grown_on_another_thread_are_left_alone() {
             let grown = unsafe { shared.grow(block, layout, Layout::new::<[u64; 8]>()) }.unwrap();
             // SAFETY: the grown block has 64 bytes, the first 32 copied.
             let bytes = unsafe { grown.as_ref() };
-            assert!(bytes[..32].iter().all(|&b| b == 9));
+            assert!(all_bytes_are(&bytes[..32], 9));
         });
     });
     // The original is still there, untouched.
     // SAFETY: arena memory lives until reset.
     let original = unsafe { std::slice::from_raw_parts(block.as_ptr(), 32) };
-    assert!(original.iter().all(|&b| b == 9));
+    assert!(all_bytes_are(original, 9));
 }
 
 #[test]
@@ -469,7 +470,7 @@ fn a_handle_leaves_blocks_of_other_lanes_alone() {
             // SAFETY: the block is live with `layout`; this lane does not own it.
             let grown = unsafe { local.grow(sent.0, layout, Layout::new::<[u64; 8]>()) }.unwrap();
             // SAFETY: 64 bytes, the first 32 copied.
-            assert!(unsafe { grown.as_ref() }[..32].iter().all(|&b| b == 7));
+            assert!(all_bytes_are(&unsafe { grown.as_ref() }[..32], 7));
             // SAFETY: as above; freeing another lane's block is a no-op.
             unsafe { local.deallocate(sent.0, layout) };
             // The lane's own newest block is untouched, and the next allocation follows the copy.
@@ -479,7 +480,7 @@ fn a_handle_leaves_blocks_of_other_lanes_alone() {
     });
     // SAFETY: arena memory lives until reset.
     let original = unsafe { std::slice::from_raw_parts(block.as_ptr(), 32) };
-    assert!(original.iter().all(|&b| b == 7));
+    assert!(all_bytes_are(original, 7));
 }
 
 #[test]

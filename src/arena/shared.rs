@@ -1060,6 +1060,7 @@ unsafe impl Allocator for SharedArena {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::all_bytes_are;
 
     #[test]
     fn reset_wipes_what_every_thread_allocated() {
@@ -1095,7 +1096,7 @@ mod tests {
             // SAFETY: reset keeps each lane's largest (here: only) chunk, so the bytes are still
             // arena memory, read through the chunk's own pointer.
             let bytes = unsafe { core::slice::from_raw_parts(base.as_ptr(), used) };
-            assert!(bytes.iter().all(|&b| b == 0), "a lane was not wiped");
+            assert!(all_bytes_are(bytes, 0), "a lane was not wiped");
         }
     }
 

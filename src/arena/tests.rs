@@ -1,5 +1,6 @@
 use super::*;
 use crate::alloc::Allocator;
+use crate::test_support::all_bytes_are;
 use crate::test_support::scaled;
 use allocator_api2::vec::Vec;
 use core::cell::Cell;
@@ -617,11 +618,11 @@ proptest::proptest! {
         proptest::prop_assert_eq!(arena.chunk_count(), 1);
         if highest_inside > checkpoint {
             let wiped = current_chunk_bytes(&arena, checkpoint, highest_inside - checkpoint);
-            proptest::prop_assert!(wiped.iter().all(|&b| b == 0), "after the scope: {wiped:?}");
+            proptest::prop_assert!(all_bytes_are(&wiped, 0), "after the scope: {wiped:?}");
         }
         let highest = highest_before.max(highest_inside);
         arena.reset();
         let wiped = current_chunk_bytes(&arena, base, highest - base);
-        proptest::prop_assert!(wiped.iter().all(|&b| b == 0), "after reset: {wiped:?}");
+        proptest::prop_assert!(all_bytes_are(&wiped, 0), "after reset: {wiped:?}");
     }
 }

@@ -1,6 +1,7 @@
 use super::*;
 use crate::LocalPool;
 use crate::pointer::LocalPointer;
+use crate::test_support::all_bytes_are;
 use core::sync::atomic::AtomicUsize;
 use std::string::{String, ToString};
 
@@ -63,7 +64,7 @@ fn memory_is_wiped_before_it_goes_back() {
     let bytes = unsafe { block.as_ref() };
     // The pool (zeroing off) keeps its free-list link in the first word; all else is ours.
     assert!(
-        bytes[8..].iter().all(|&b| b == 0),
+        all_bytes_are(&bytes[8..], 0),
         "the pointer wiped its allocation"
     );
     // SAFETY: live with `layout`.
@@ -84,14 +85,14 @@ fn the_value_is_wiped_while_weak_pointers_keep_the_memory() {
     assert!(weak.upgrade().is_none());
     // SAFETY: the weak pointer keeps the allocation alive; the value's bytes are plain bytes.
     let bytes = unsafe { core::slice::from_raw_parts(value.as_ptr(), 200) };
-    assert!(bytes.iter().all(|&b| b == 0), "the value was wiped");
+    assert!(all_bytes_are(bytes, 0), "the value was wiped");
     drop(weak);
     // Freed now: the whole allocation was wiped (the pool keeps its link in the first word).
     let (layout, _) = inner_layout::<&LocalPool, Atomic>(Layout::new::<[u8; 200]>()).unwrap();
     let block = pool.allocate(layout).unwrap();
     assert_eq!(block.cast::<u8>(), start, "same block reused");
     // SAFETY: a live block of `layout.size()` initialised bytes.
-    assert!(unsafe { block.as_ref() }[8..].iter().all(|&b| b == 0));
+    assert!(all_bytes_are(&unsafe { block.as_ref() }[8..], 0));
     // SAFETY: live with `layout`.
     unsafe { pool.deallocate(block.cast(), layout) };
 }
@@ -130,7 +131,7 @@ fn slices_strings_and_zeroed_buffers() {
     assert!(empty.is_empty());
     let buf = MemoryPointer::new_zeroed_slice_in(1024, &pool);
     assert_eq!(buf.len(), 1024);
-    assert!(buf.iter().all(|&b| b == 0));
+    assert!(all_bytes_are(&buf, 0));
     let zeroed = MemoryPointer::<[MaybeUninit<u32>], _>::new_zeroed_uninit_slice_in(5, &pool);
     // SAFETY: all-zero bytes are a valid `u32`.
     let zeroed = unsafe { zeroed.assume_init() };

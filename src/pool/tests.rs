@@ -1,6 +1,7 @@
 use super::*;
 #[cfg(feature = "std")]
 use crate::pool::size_class::class_index;
+use crate::test_support::all_bytes_are;
 use crate::test_support::scaled;
 use allocator_api2::vec::Vec as AVec;
 use std::format;
@@ -44,7 +45,7 @@ fn every_alignment_including_above_a_page() {
             let l = layout(size, 1 << align_log);
             let p = pool.allocate(l).unwrap();
             assert_eq!(p.cast::<u8>().addr().get() % l.align(), 0, "{l:?}");
-            assert!(bytes_of(p).iter().all(|&b| b == 0), "{l:?} not zeroed");
+            assert!(all_bytes_are(bytes_of(p), 0), "{l:?} not zeroed");
             blocks.push((p, l));
         }
     }
@@ -87,10 +88,7 @@ fn freed_blocks_are_reused_in_place_and_read_zero() {
     unsafe { pool.deallocate(a.cast(), l) };
     let b = pool.allocate(l).unwrap();
     assert_eq!(b.cast::<u8>(), a.cast::<u8>());
-    assert!(
-        bytes_of(b).iter().all(|&x| x == 0),
-        "reused block not zeroed"
-    );
+    assert!(all_bytes_are(bytes_of(b), 0), "reused block not zeroed");
     let s = pool.stats();
     assert_eq!(
         (s.reuse_hits, s.total_allocations, s.live_bytes),
@@ -119,7 +117,7 @@ fn without_zeroing_freed_bytes_stay_but_allocate_zeroed_still_zeroes() {
     // SAFETY: live with `l`.
     unsafe { pool.deallocate(b.cast(), l) };
     let c = pool.allocate_zeroed(l).unwrap();
-    assert!(bytes_of(c).iter().all(|&x| x == 0));
+    assert!(all_bytes_are(bytes_of(c), 0));
     // SAFETY: live with `l`.
     unsafe { pool.deallocate(c.cast(), l) };
 }
@@ -149,10 +147,7 @@ fn grow_and_shrink_keep_contents_across_routes() {
             &std::vec![1u8; l.size()][..],
             "grow to {size}"
         );
-        assert!(
-            bytes[l.size()..].iter().all(|&b| b == 0),
-            "grown tail not zero"
-        );
+        assert!(all_bytes_are(&bytes[l.size()..], 0), "grown tail not zero");
         p = grown.cast();
         // SAFETY: fill the whole block.
         unsafe { p.as_ptr().write_bytes(1, size) };
@@ -163,7 +158,7 @@ fn grow_and_shrink_keep_contents_across_routes() {
         let new = layout(size, 8);
         // SAFETY: `p` is live with `l`.
         let shrunk = unsafe { pool.shrink(p, l, new) }.unwrap();
-        assert!(bytes_of(shrunk).iter().all(|&b| b == 1), "shrink to {size}");
+        assert!(all_bytes_are(bytes_of(shrunk), 1), "shrink to {size}");
         p = shrunk.cast();
         l = new;
         assert_eq!(pool.validate(), Ok(()));
@@ -248,6 +243,47 @@ fn limit_calls_the_handler_then_errs_and_stays_usable() {
         // SAFETY: live with `l`.
         unsafe { pool.deallocate(p.cast(), l) };
     }
+    assert_eq!(pool.validate(), Ok(()));
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn validate_catches_a_write_into_a_cached_slab() {
+    // No block cache: a free goes straight to its slab.
+    let pool = MemoryPool::builder().thread_cache(false).build();
+    let l = layout(1024, 8);
+    // Two slabs' worth of blocks, all freed: the slabs they emptied wait in the slab cache.
+    let blocks: std::vec::Vec<_> = (0..2 * SLAB_SIZE / 1024)
+        .map(|_| pool.allocate(l).unwrap().cast::<u8>())
+        .collect();
+    for &block in &blocks {
+        // SAFETY: live with `l`.
+        unsafe { pool.deallocate(block, l) };
+    }
+    let slab = *pool
+        .cache
+        .lock()
+        .0
+        .first()
+        .expect("an emptied slab is cached");
+    let stale = *blocks.iter().find(|&&b| Slab::of(b) == slab).unwrap();
+    assert_eq!(pool.validate(), Ok(()));
+    // A buggy caller writes through a stale pointer into the cached (wiped) slab.
+    // SAFETY: for the test only: the slab is still the pool's, kept for reuse.
+    unsafe { stale.as_ptr().add(5).write(3) };
+    match pool.validate() {
+        Err(PoolError::FreeBlockNotZero {
+            block,
+            size,
+            offset,
+        }) => {
+            let at = stale.addr().get() + 5 - slab.addr().get();
+            assert_eq!((block, size, offset), (slab.addr().get(), SLAB_SIZE, at));
+        }
+        other => panic!("expected FreeBlockNotZero, got {other:?}"),
+    }
+    // SAFETY: repair the damage.
+    unsafe { stale.as_ptr().add(5).write(0) };
     assert_eq!(pool.validate(), Ok(()));
 }
 
@@ -425,7 +461,7 @@ fn thread_cache_reuses_freed_blocks_without_the_shards() {
     assert_eq!(pool.stats().cached_blocks, 32);
     let b = pool.allocate(l).unwrap();
     assert_eq!(b.cast::<u8>(), a, "the block just freed comes back first");
-    assert!(bytes_of(b).iter().all(|&x| x == 0), "and reads zero");
+    assert!(all_bytes_are(bytes_of(b), 0), "and reads zero");
     let s = pool.stats();
     assert_eq!(
         (s.reuse_hits, s.total_allocations, s.live_bytes),
@@ -451,7 +487,8 @@ fn class_of(size: usize) -> usize {
 #[test]
 fn a_full_bin_flushes_a_batch_back_to_the_slabs() {
     let pool = MemoryPool::new();
-    // A class whose grown bin holds a thousand blocks (64-byte bins grow to 16,384).
+    // A class whose grown bin holds a thousand blocks (64-byte bins grow to 16,384; under Miri,
+    // where grown bins are smaller, 128 and 2,048).
     let l = layout(1024, 8);
     let class = class_of(1024);
     let (most, batch) = (
@@ -626,10 +663,12 @@ fn max_bytes_empties_the_cache_before_refusing_another_size() {
         .max_bytes(2 * SLAB_SIZE)
         .oom_handler(count_reclaim_oom)
         .build();
-    // Two slabs of 64-byte blocks, all freed into the pool's cache (which now holds both
-    // slabs as used).
-    let small = layout(64, 8);
-    let n = 2 * SLAB_SIZE / class_size(class_of(64)) - 64;
+    // Two slabs of small blocks (less the slabs' headers), all freed into the pool's cache
+    // (which now holds both slabs as used). 64-byte blocks; 512-byte ones under Miri, an
+    // eighth as many operations.
+    let size = if cfg!(miri) { 512 } else { 64 };
+    let small = layout(size, 8);
+    let n = (2 * SLAB_SIZE - 4096) / class_size(class_of(size));
     let cached = cycle(&pool, small, n, 1)[0];
     assert!(cached >= n, "{cached} blocks cached");
     assert_eq!(pool.stats().reserved_bytes, 2 * SLAB_SIZE);

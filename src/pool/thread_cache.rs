@@ -61,8 +61,9 @@ pub(crate) fn next_pool_id() -> u64 {
 const BIN_BYTES: usize = 8 * 1024;
 /// The most blocks a bin holds before it grows.
 const MAX_BIN_BLOCKS: usize = 64;
-/// The most bytes a grown bin holds.
-const GROWN_BIN_BYTES: usize = 1024 * 1024;
+/// The most bytes a grown bin holds. Smaller under Miri, as the medium heap's regions are:
+/// growing a bin to its most takes that many allocations, and there each costs milliseconds.
+const GROWN_BIN_BYTES: usize = if cfg!(miri) { 128 * 1024 } else { 1024 * 1024 };
 /// The most blocks a grown bin holds.
 const MAX_GROWN_BIN_BLOCKS: usize = 16 * 1024;
 /// The fewest blocks a full bin holds (for the largest classes).

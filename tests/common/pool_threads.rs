@@ -2,6 +2,7 @@
 //! overs (a block sent to the next thread, which frees it: a cross-thread free). Shared by the
 //! threaded tests and the `pool_threads` fuzz target.
 
+use super::all_bytes_are;
 use memory_manager::MemoryPool;
 use memory_manager::allocator_api2::alloc::{Allocator, Layout};
 use std::ptr::NonNull;
@@ -37,7 +38,7 @@ impl Parcel {
         // SAFETY: a live block of `self.1.size()` bytes, filled by its allocating thread.
         let bytes = unsafe { std::slice::from_raw_parts(self.0.as_ptr(), self.1.size()) };
         assert!(
-            bytes.iter().all(|&b| b == self.2),
+            all_bytes_are(bytes, self.2),
             "block {:p} lost its contents",
             self.0
         );
@@ -86,7 +87,7 @@ pub fn run_program(program: &Program) {
                             let bytes = unsafe {
                                 std::slice::from_raw_parts_mut(ptr.as_ptr(), layout.size())
                             };
-                            assert!(bytes.iter().all(|&b| b == 0), "fresh block not zero");
+                            assert!(all_bytes_are(bytes, 0), "fresh block not zero");
                             let fill = (i as u8) | 1;
                             bytes.fill(fill);
                             mine.push(Parcel(ptr, layout, fill));
