@@ -716,11 +716,20 @@ impl<S: Sharing> RawArena<S> {
     /// `slot.rs`). `extern "C"`, like `alloc_slow`, so that the call cannot unwind and needs no
     /// landing pad; nothing here panics.
     ///
+    /// `#[cold]`, so that LLVM lays out `grow`'s in-place path as the fall-through and this call
+    /// out of the way. Without it the in-place path was the branch taken, and a `Vec` grown a
+    /// little at a time ran one more taken jump per growth than bump-scope's: `reserve_exact(1)`
+    /// per push went from 1.069 to 0.973 of bump-scope's time (median over 10 and 8 shuffled
+    /// layouts on an Intel Emerald Rapids), and the tree, `Vec` push, map and parser held or
+    /// gained. A block that moves is a growth of a `Vec` that is not the newest allocation, once
+    /// per doubling, so the hint is true to the workloads.
+    ///
     /// # Safety
     ///
     /// `ptr` is valid for reading `keep` bytes, `keep <= size`, and `size` rounded up to `align`
     /// (a power of two) does not exceed `isize::MAX` (so `size` and `align` make a valid
     /// `Layout`).
+    #[cold]
     #[inline(never)]
     unsafe extern "C" fn move_block(
         &self,
