@@ -13,6 +13,8 @@
 # Here each build has its functions in a different random order (lld's --shuffle-sections, with
 # the build number as seed), every build runs `--paired --record=FILE`, and `--summarize`
 # prints each ratio's median over the builds (see `summarize` in benches/common/mod.rs).
+# `--warm-up-seed` (the build number too) changes the order in which the contestants first run
+# and so acquire their memory, which otherwise decides near-ties (see `paired` there).
 #
 # Only the bench crate is rebuilt per layout (`cargo rustc`, about 10 s on 2 cores); the
 # libraries' code the workloads run is generic and instantiated there anyway. Needs lld as the
@@ -49,7 +51,8 @@ for seed in $(seq 1 "$builds"); do
         exit 1
     fi
     echo "build $seed of $builds: $binary" >&2
-    "$binary" --paired --record="$records/build-$seed.tsv" "$@" >"$records/build-$seed.txt"
+    "$binary" --paired --warm-up-seed="$seed" --record="$records/build-$seed.tsv" "$@" \
+        >"$records/build-$seed.txt"
 done
 
 shopt -s nullglob
