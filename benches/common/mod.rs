@@ -11,7 +11,8 @@
 //! cache just emptied by zeroing) lands on a different contestant each round. (A rotation by one
 //! per round, used before, kept the same neighbours in the same order in almost every round.)
 //! What it cannot cancel is what is fixed for a whole process (code layout, where the heap
-//! placed each contestant's memory), so run it more than once.
+//! placed each contestant's memory), so run it more than once: with a different function order
+//! and a different warm-up order (`--warm-up-seed=N`) each time, as `benches/layouts.sh` does.
 //!
 //! Used by the benches' `--paired` mode (`cargo bench --bench arena -- --paired`, optionally
 //! followed by parts of workload names to run only those). With `--record=FILE` each ratio's
