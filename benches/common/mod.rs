@@ -50,7 +50,7 @@ pub fn paired(workload: &str, mut contestants: Vec<Timed<'_>>, versus: &[Versus]
     // The contestants acquire their memory here, once for the whole process, and the order
     // matters: on the Intel machine of 2026-12-03 the arena warmed up first ran the 24-byte
     // workload 4% slower than bump-scope, in every one of 18 builds, and 5-7% faster when
-    // warmed up last (same code). So the first warm-up round runs in an order drawn from
+    // warmed up last (same code). So the warm-up rounds run in an order drawn from
     // `--warm-up-seed=N`, which `benches/layouts.sh` sets to the build number: over builds,
     // every contestant comes first about as often as any other.
     let mut warm_up_order: Vec<usize> = (0..count).collect();
@@ -306,8 +306,7 @@ impl Shuffle {
         Self::seeded(0)
     }
 
-    /// A generator of its own for each seed (xorshift never leaves a nonzero state, and the
-    /// odd multiplier keeps distinct seeds distinct).
+    /// A generator whose sequence depends on `seed` (`| 1`: xorshift needs a nonzero state).
     fn seeded(seed: u64) -> Self {
         Self((0x9E37_79B9_7F4A_7C15 ^ seed.wrapping_mul(0xD1B5_4A32_D192_ED03)) | 1)
     }
