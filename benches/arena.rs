@@ -2,7 +2,10 @@
 //! so the ratios come out of one run.
 //!
 //! Every iteration runs the workload and then resets the arena, so the cost of reclaiming (and,
-//! for the zeroing contestants, of wiping) is part of the time.
+//! for the zeroing contestants, of wiping) is part of the time. Two workloads also have a floor,
+//! their own work with the allocations taken out (see `stores_only` and `vec_push_reserved`), to
+//! show how much of their time any allocator can still win: criterion runs it always, the paired
+//! mode with `--floors`.
 //!
 //! `cargo bench --bench arena`; `cargo bench --bench arena -- --paired` runs the same workloads
 //! and contestants in alternating rounds instead (see `common/mod.rs`) and prints per-round
@@ -322,6 +325,49 @@ fn vec_push<C: Contestant>(arena: &C) {
     black_box(&v);
 }
 
+// ----- floors ------------------------------------------------------------------------------------
+
+/// What no allocator can beat on a workload: its own work with the allocations taken out. A
+/// floor runs in the same rounds as the contestants, and `ours ÷ floor` is what allocating
+/// costs us there (each peer is set against it too). Near 1.0, the workload is decided by the
+/// memory traffic every contestant shares, and so is any ratio between contestants.
+const STORES_ONLY: &str = "stores only, no allocator";
+const RESERVED_UP_FRONT: &str = "MemoryArena, capacity reserved up front";
+
+/// The 24-byte workload's stores alone: the same values written one after another into a
+/// buffer allocated (and touched) once, with no cursor, no check of room and no reset.
+fn stores_only() -> Box<dyn FnMut() -> Duration> {
+    let mut buffer: std::vec::Vec<[u64; 3]> = std::vec![[0; 3]; N];
+    let run = move || {
+        let start = Instant::now();
+        for (i, slot) in (0..N as u64).zip(buffer.iter_mut()) {
+            *slot = [i, i + 1, i + 2];
+            black_box(slot);
+        }
+        start.elapsed()
+    };
+    Box::new(run)
+}
+
+/// `Vec` push with the whole capacity allocated before the first push (through `MemoryArena`
+/// without zeroing, then a reset): the push loop without one growth, which is all an allocator
+/// can take out of that workload.
+fn vec_push_reserved() -> Box<dyn FnMut() -> Duration> {
+    let mut arena = MemoryArena::builder().zero_on_free(false).build();
+    let run = move || {
+        let start = Instant::now();
+        let mut v: Vec<u64, &MemoryArena> = Vec::with_capacity_in(N, &arena);
+        for i in 0..N as u64 {
+            v.push(i);
+        }
+        black_box(&v);
+        drop(v);
+        arena.reset();
+        start.elapsed()
+    };
+    Box::new(run)
+}
+
 fn hashmap<C: Contestant>(arena: &C) {
     let mut m: hashbrown::HashMap<u64, u64, _, C::Alloc<'_>> = hashbrown::HashMap::with_hasher_in(
         hashbrown::DefaultHashBuilder::default(),
@@ -459,9 +505,15 @@ macro_rules! each_contestant {
 /// Every contestant on one workload, back to back in one group, so that the machine's drift
 /// between groups does not enter the ratios.
 macro_rules! workload {
-    ($c:expr, $name:expr, |$arena:ident| $body:expr) => {{
+    ($c:expr, $name:expr, |$arena:ident| $body:expr $(, floor: $floor_name:ident = $floor:expr)?) => {{
         let mut group = $c.benchmark_group($name);
         let _: [(); 6] = each_contestant!(contest(&mut group), |$arena| $body);
+        $(
+            let mut floor = $floor;
+            group.bench_function(BenchmarkId::from_parameter($floor_name), |b| {
+                b.iter_custom(|iterations| (0..iterations).map(|_| floor()).sum())
+            });
+        )?
         group.finish();
     }};
 }
@@ -481,21 +533,33 @@ fn timed<'a, C: Contestant + 'a>(workload: impl Fn(&C) + 'a) -> common::Timed<'a
 
 /// Every contestant on one workload, for the paired mode.
 macro_rules! paired_workload {
-    ($name:expr, |$arena:ident| $body:expr) => {{
-        common::paired(
-            $name,
-            std::vec::Vec::from(each_contestant!(timed(), |$arena| $body)),
-            &[
-                common::Versus {
-                    ours: Ours::<false>::NAME,
-                    peers: &[Bumpalo::<false>::NAME, BumpScope::NAME, Blink::NAME],
-                },
-                common::Versus {
-                    ours: Ours::<true>::NAME,
-                    peers: &[Bumpalo::<true>::NAME],
-                },
-            ],
-        );
+    ($name:expr, |$arena:ident| $body:expr $(, floor: $floor_name:ident = $floor:expr)?) => {{
+        #[allow(unused_mut)] // added to only when the workload has a floor
+        let mut contestants = std::vec::Vec::from(each_contestant!(timed(), |$arena| $body));
+        #[allow(unused_mut)]
+        let mut versus = std::vec![
+            common::Versus {
+                ours: Ours::<false>::NAME,
+                peers: &[Bumpalo::<false>::NAME, BumpScope::NAME, Blink::NAME],
+            },
+            common::Versus {
+                ours: Ours::<true>::NAME,
+                peers: &[Bumpalo::<true>::NAME],
+            },
+        ];
+        $(
+            // Opt-in: one more contestant in the rounds is one more buffer of the workload's
+            // size in the caches between a contestant's rounds, which could move the other ratios.
+            if common::flag("--floors") {
+                contestants.push(($floor_name, $floor));
+                // Every non-zeroing contestant against the floor, an entry each (an entry's
+                // peers share one `ours`).
+                for ours in [Ours::<false>::NAME, Bumpalo::<false>::NAME, BumpScope::NAME, Blink::NAME] {
+                    versus.push(common::Versus { ours, peers: &[$floor_name] });
+                }
+            }
+        )?
+        common::paired($name, contestants, &versus);
     }};
 }
 
@@ -505,9 +569,9 @@ macro_rules! each_workload {
     ($run:ident $(, $criterion:expr)?) => {{
         let strs = random_strings();
         let document = sample::document(2 << 20);
-        $run!($($criterion,)? "alloc_24B_x1M", |arena| values(arena));
+        $run!($($criterion,)? "alloc_24B_x1M", |arena| values(arena), floor: STORES_ONLY = stores_only());
         $run!($($criterion,)? "alloc_str_x1M", |arena| strings(arena, &strs));
-        $run!($($criterion,)? "vec_push_1M", |arena| vec_push(arena));
+        $run!($($criterion,)? "vec_push_1M", |arena| vec_push(arena), floor: RESERVED_UP_FRONT = vec_push_reserved());
         $run!($($criterion,)? "hashmap_200k", |arena| hashmap(arena));
         $run!($($criterion,)? "reserve_exact_grow_100k", |arena| grow_newest(arena));
         $run!($($criterion,)? "json_tree_200k_nodes", |arena| tree(arena));

@@ -152,6 +152,12 @@ pub fn main(paired_mode: impl FnOnce(), criterion_groups: impl FnOnce()) {
     }
 }
 
+/// Whether the bench was started with the option `name` (such as `--floors`).
+#[allow(dead_code)] // each bench is a crate of its own, and not every one has options
+pub fn flag(name: &str) -> bool {
+    std::env::args().any(|arg| arg == name)
+}
+
 /// The `N` of `--warm-up-seed=N` (0 without it): which order the contestants warm up in.
 fn warm_up_seed() -> u64 {
     std::env::args()
