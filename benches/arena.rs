@@ -189,6 +189,18 @@ impl<const ZERO: bool> BumpaloAlloc<'_, ZERO> {
         let first = unsafe { self.0.iter_allocated_chunks_raw() }.next();
         first.is_some_and(|(start, _)| start == ptr.as_ptr())
     }
+
+    /// Zeroes `len` bytes at `ptr`, stores the optimizer must keep.
+    ///
+    /// # Safety
+    ///
+    /// `ptr..ptr + len` lies in one of this arena's chunks.
+    #[inline(always)]
+    unsafe fn wipe(ptr: NonNull<u8>, len: usize) {
+        // SAFETY: the caller guarantees the range is chunk memory.
+        unsafe { ptr.as_ptr().write_bytes(0, len) };
+        black_box(ptr);
+    }
 }
 
 // SAFETY: forwards every method to `&bumpalo::Bump` and only adds writes of zeros to bytes the
@@ -203,8 +215,7 @@ unsafe impl<const ZERO: bool> Allocator for BumpaloAlloc<'_, ZERO> {
         if ZERO && self.is_newest(ptr) {
             // SAFETY: the caller gives the block up; it is still allocated, and bumpalo takes
             // back exactly its `layout.size()` bytes.
-            unsafe { ptr.as_ptr().write_bytes(0, layout.size()) };
-            black_box(ptr);
+            unsafe { Self::wipe(ptr, layout.size()) };
         }
         // SAFETY: forwarded with the caller's guarantees.
         unsafe { self.0.deallocate(ptr, layout) }
@@ -246,8 +257,7 @@ unsafe impl<const ZERO: bool> Allocator for BumpaloAlloc<'_, ZERO> {
         if newest && moved_to > ptr && moved_to.addr().get() < old_end {
             let taken_back = moved_to.addr().get() - ptr.addr().get();
             // SAFETY: `ptr..moved_to` lay inside the old block and no block holds it now.
-            unsafe { ptr.as_ptr().write_bytes(0, taken_back) };
-            black_box(ptr);
+            unsafe { Self::wipe(ptr, taken_back) };
         }
         Ok(block)
     }
